@@ -31,6 +31,8 @@ int ld_err_prefix(struct ld_err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+    /* Cut from the end when too long: the outermost context matters most. */
+    if (snprintf(e->msg, sizeof e->msg, "%s: %s", head, old) >= (int) sizeof e->msg)
+        e->msg[sizeof e->msg - 1] = '\0';
     return -e->code;
 }
