@@ -371,7 +371,7 @@ struct http_server *http_server_new(struct event_base *base, const struct http_s
 
 int http_server_adopt(struct http_server *s, int fd, struct ld_err *err)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof ss;
 
     s->listener = evconnlistener_new(s->base, on_accept, s,
@@ -442,8 +442,10 @@ void http_server_free(struct http_server *s)
         return;
     if (s->listener)
         evconnlistener_free(s->listener);
-    while (s->conns)
-        conn_destroy(s->conns);
+    for (struct http_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        conn_destroy(c);
+    }
     free(s);
 }
 

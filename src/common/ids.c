@@ -58,7 +58,7 @@ void ld_uuid_v4(char out[LD_UUID_LEN + 1])
 
 void ld_random_hex(char *out, size_t n)
 {
-    unsigned char b[32];
+    unsigned char b[32] = {0};
     size_t i;
 
     while (n > 0) {

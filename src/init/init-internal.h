@@ -25,12 +25,12 @@ struct http_req;
 #define EXT_NAME_MAX 128
 /* RIE's exact cut-off for a buffered response: 6 MiB + 100 bytes. */
 #define MAX_RESPONSE_BYTES 6291556u
-#define MAX_STREAM_BYTES (200u * 1000u * 1000u)
+#define MAX_STREAM_BYTES ((size_t) 200 * 1000 * 1000)
 /* AWS caps one log event at 256 KB; a longer line is cut into pieces. */
-#define LOG_LINE_MAX (256u * 1024u)
+#define LOG_LINE_MAX ((size_t) 256 * 1024)
 /* Past this much unsent control-channel output, process output is no longer
  * read: the writers block on their full pipes instead of our memory growing. */
-#define CTL_OUT_HIGH (4u << 20)
+#define CTL_OUT_HIGH ((size_t) 4 << 20)
 
 /* A process init started: the runtime or an external extension. */
 struct proc {

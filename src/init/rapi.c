@@ -42,7 +42,7 @@ static const char *rt_state_name(const struct env *e)
 {
     switch (e->rt) {
     case RT_STARTED: return "RuntimeStartedState";
-    case RT_READY: return "RuntimeReadyState";
+    case RT_READY:
     case RT_INVOKED: return "RuntimeReadyState";
     case RT_RESPONDED: return "RuntimeResponseSentState";
     case RT_INIT_ERROR: return "RuntimeInitErrorState";
@@ -154,7 +154,7 @@ static void on_stream_data(void *arg, const char *p, size_t n)
     if (e->inv.streamed + n > MAX_STREAM_BYTES) {
         int len = snprintf(msg, sizeof msg,
                            "{\"errorMessage\":\"Response payload size exceeded maximum allowed "
-                           "payload size (%u bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}",
+                           "payload size (%zu bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}",
                            MAX_STREAM_BYTES);
         stream_end(e, "Function.ResponseSizeTooLarge", msg, (size_t) len);
         return;

@@ -719,7 +719,7 @@ int emulate_main(int argc, char **argv)
 {
     struct emu m;
     struct ld_err err;
-    struct event *sigterm, *sigint;
+    struct event *sigterm = NULL, *sigint = NULL;
     struct tm tm;
     time_t now = time(NULL);
     char hex[33];
@@ -727,21 +727,24 @@ int emulate_main(int argc, char **argv)
     int rc = 1;
 
     memset(&m, 0, sizeof m);
-    if (parse_options(&m.opt, argc, argv) < 0)
-        return 2;
+    if (parse_options(&m.opt, argc, argv) < 0) {
+        rc = 2;
+        goto out;
+    }
     n = readlink("/proc/self/exe", m.exe, sizeof m.exe - 1);
     if (n <= 0) {
         perror("lambdad emulate: /proc/self/exe");
-        return 1;
+        goto out;
     }
     m.exe[n] = '\0';
     if (!realpath(m.opt.task_root, m.task_root)) {
         fprintf(stderr, "lambdad emulate: task root %s: %s\n", m.opt.task_root, strerror(errno));
-        return 1;
+        goto out;
     }
     if (find_bootstrap(&m) < 0) {
         fprintf(stderr, "lambdad emulate: bootstrap path too long\n");
-        return 2;
+        rc = 2;
+        goto out;
     }
     /* Like the RIE, pass the caller's credentials on to the function. */
     {
@@ -782,7 +785,7 @@ int emulate_main(int argc, char **argv)
     m.log_ev = m.base ? event_new(m.base, -1, 0, on_log_ev, &m) : NULL;
     if (!m.http || !m.log_ev) {
         fprintf(stderr, "lambdad emulate: out of memory\n");
-        return 1;
+        goto out;
     }
     if (http_server_listen(m.http, m.opt.listen, &err) < 0) {
         fprintf(stderr, "lambdad emulate: %s\n", err.msg);
@@ -799,8 +802,6 @@ int emulate_main(int argc, char **argv)
     event_base_dispatch(m.base);
     flush_logs(&m);
     rc = 0;
-    event_free(sigterm);
-    event_free(sigint);
 out:
     if (m.env)
         envctl_free(m.env);
@@ -818,6 +819,11 @@ out:
     if (m.log_ev)
         event_free(m.log_ev);
     free(m.opt.env);
-    event_base_free(m.base);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    if (m.base)
+        event_base_free(m.base);
     return rc;
 }
