@@ -556,9 +556,16 @@ static void finish(struct http_conn *c)
         event_active(c->resume, 0, 0);
 }
 
-static void write_head(struct evbuffer *out, const struct http_req *req, int status,
-                       const char *content_type, const char *headers)
+/* Starts an answer: status line and headers, all but the framing header.
+ * Returns the output buffer, or NULL when this request is not owed one. */
+static struct evbuffer *begin_answer(struct http_req *req, int status, const char *content_type,
+                                     const char *headers)
 {
+    struct evbuffer *out;
+
+    if (req->conn->state != C_HANDLER)
+        return NULL;
+    out = stream_output(req->conn->st);
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
     if (content_type)
         evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
@@ -566,22 +573,20 @@ static void write_head(struct evbuffer *out, const struct http_req *req, int sta
         evbuffer_add(out, headers, strlen(headers));
     if (!req->keep_alive || req->truncated)
         evbuffer_add(out, "Connection: close\r\n", 19);
+    return out;
 }
 
 void http_reply(struct http_req *req, int status, const char *content_type, const char *headers,
                 const void *body, size_t len)
 {
-    struct http_conn *c = req->conn;
-    struct evbuffer *out;
+    struct evbuffer *out = begin_answer(req, status, content_type, headers);
 
-    if (c->state != C_HANDLER)
+    if (!out)
         return;
-    out = stream_output(c->st);
-    write_head(out, req, status, content_type, headers);
     evbuffer_add_printf(out, "Content-Length: %zu\r\n\r\n", len);
     if (len)
         evbuffer_add(out, body, len);
-    finish(c);
+    finish(req->conn);
 }
 
 void http_reply_json(struct http_req *req, int status, const char *json)
@@ -592,15 +597,12 @@ void http_reply_json(struct http_req *req, int status, const char *json)
 void http_reply_begin(struct http_req *req, int status, const char *content_type,
                       const char *headers)
 {
-    struct http_conn *c = req->conn;
-    struct evbuffer *out;
+    struct evbuffer *out = begin_answer(req, status, content_type, headers);
 
-    if (c->state != C_HANDLER)
+    if (!out)
         return;
-    out = stream_output(c->st);
-    write_head(out, req, status, content_type, headers);
     evbuffer_add(out, "Transfer-Encoding: chunked\r\n\r\n", 30);
-    c->state = C_REPLYING;
+    req->conn->state = C_REPLYING;
 }
 
 void http_reply_chunk(struct http_req *req, const void *p, size_t len)

@@ -189,6 +189,8 @@ void proc_drain_output(struct env *e, struct proc *p);
 void proc_close_output(struct proc *p);
 void proc_signal(struct proc *p, int sig);
 void procs_kill_strays(void);
+/* SIGKILL to the runtime, every extension, their groups and our orphans. */
+void procs_kill_all(struct env *e);
 void procs_pause_output(struct env *e, bool pause);
 /* "exit status 3", "signal: killed" as Go's ProcessState prints them. */
 void proc_describe_status(int status, char *buf, size_t cap);

@@ -342,17 +342,6 @@ static void on_sigterm(evutil_socket_t fd, short what, void *arg)
     phase_shutdown(arg);
 }
 
-static void kill_all(struct env *e)
-{
-    size_t i;
-
-    proc_signal(&e->runtime, SIGKILL);
-    for (i = 0; i < e->next_ext; i++)
-        if (e->ext[i].external)
-            proc_signal(&e->ext[i].proc, SIGKILL);
-    procs_kill_strays();
-}
-
 static void strv_free(char **v)
 {
     char **p;
@@ -440,7 +429,7 @@ int init_main(int argc, char **argv)
 
     event_base_dispatch(e.base);
 
-    kill_all(&e);
+    procs_kill_all(&e);
     env_fini(&e, sigterm);
     return exiting ? 0 : 1;
 }

@@ -176,6 +176,8 @@ static void invoke_finish(struct env *e, bool reset)
             proc_drain_output(e, &e->ext[i].proc);
     max_kb = v->max_kb ? v->max_kb : procs_max_rss_kb(e);
 
+    if (!v->delivered) /* failed before the runtime got it: still START..END */
+        env_logf(e, "START RequestId: %s Version: %s", v->request_id, e->cfg.function_version);
     env_logf(e, "END RequestId: %s", v->request_id);
     if (e->report_init_duration)
         snprintf(extra, sizeof extra, "Init Duration: %.2f ms\t", (double) e->init_duration_us / 1000.0);
@@ -695,17 +697,6 @@ void phase_proc_exited(struct env *e, struct proc *p)
 
 /* --- SHUTDOWN and reset --- */
 
-static void kill_everything(struct env *e)
-{
-    size_t i;
-
-    proc_signal(&e->runtime, SIGKILL);
-    for (i = 0; i < e->next_ext; i++)
-        if (e->ext[i].external)
-            proc_signal(&e->ext[i].proc, SIGKILL);
-    procs_kill_strays();
-}
-
 /* The runtime's share is over: SIGKILL it; SHUTDOWN goes to the extensions
  * that asked for it, the others are killed now. */
 static void on_runtime_share_over(evutil_socket_t fd, short what, void *arg)
@@ -745,7 +736,7 @@ static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     if (e->phase == PH_STOPPING)
-        kill_everything(e);
+        procs_kill_all(e);
 }
 
 static void begin_stop(struct env *e, const char *reason, bool exits)

@@ -250,6 +250,17 @@ void procs_kill_strays(void)
     closedir(d);
 }
 
+void procs_kill_all(struct env *e)
+{
+    size_t i;
+
+    proc_signal(&e->runtime, SIGKILL);
+    for (i = 0; i < e->next_ext; i++)
+        if (e->ext[i].external)
+            proc_signal(&e->ext[i].proc, SIGKILL);
+    procs_kill_strays();
+}
+
 void procs_pause_output(struct env *e, bool pause)
 {
     size_t i;
