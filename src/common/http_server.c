@@ -134,6 +134,12 @@ static void on_close(struct stream *st, void *arg, int err)
         c->srv->ops->on_request(&c->req, c->srv->arg);
         return;
     }
+    if (err == 0 && (c->state == C_HEAD || c->state == C_CLOSING) &&
+        stream_pending_output(c->st) > 0) {
+        /* A half-close: the peer still reads what it is owed. */
+        c->state = C_CLOSING;
+        return;
+    }
     conn_drop(c);
 }
 
@@ -317,6 +323,8 @@ static void process_input(struct http_conn *c)
         }
         break;
     }
+    if (!c->dead)
+        stream_input_taken(c->st);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,

@@ -1,18 +1,35 @@
 /* common/ids.c: random identifiers (see ids.h).
  *
  * getrandom() from a small per-process pool: a request id per invoke must not
- * cost a syscall each time on the warm path. */
+ * cost a syscall each time on the warm path. The pool is dropped in a forked
+ * child, so parent and child never share ids. */
 #include "common/ids.h"
 
+#include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
 
 static unsigned char pool[512];
 static size_t pool_left;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A forked child must not hand out the ids its parent still holds. */
+static void forget_pool(void)
+{
+    memset(pool, 0, sizeof pool);
+    pool_left = 0;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, forget_pool);
+}
 
 static void random_bytes(unsigned char *out, size_t n)
 {
+    pthread_once(&atfork_once, register_atfork);
     while (n > 0) {
         size_t take;
 
@@ -29,8 +46,6 @@ static void random_bytes(unsigned char *out, size_t n)
         }
         take = n < pool_left ? n : pool_left;
         memcpy(out, pool + sizeof pool - pool_left, take);
-        /* Used bytes are wiped so a later fork cannot hand them out again. */
-        memset(pool + sizeof pool - pool_left, 0, take);
         pool_left -= take;
         out += take;
         n -= take;
@@ -82,7 +97,7 @@ bool ld_uuid_valid(const char *s, size_t len)
     for (i = 0; i < len; i++) {
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-        if (dash ? s[i] != '-' : !strchr(hexdig, s[i] | 0x20) || s[i] == '\0')
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
             return false;
     }
     return true;

@@ -85,8 +85,24 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     update_read(s);
 }
 
+static void check_low_mark(struct stream *s)
+{
+    size_t left = evbuffer_get_length(s->out);
+
+    if (left > s->low_mark) {
+        s->above_low = true;
+    } else if (s->above_low) {
+        s->above_low = false;
+        if (s->ops->on_drain)
+            s->ops->on_drain(s, s->arg);
+    }
+}
+
 void stream_flush(struct stream *s)
 {
+    event_del(s->soon);
+    if (evbuffer_get_length(s->out) > s->low_mark)
+        s->above_low = true;
     while (evbuffer_get_length(s->out) > 0 && !s->write_failed) {
         int n = evbuffer_write(s->out, s->fd);
 
@@ -96,6 +112,7 @@ void stream_flush(struct stream *s)
             continue;
         if (n < 0 && errno == EAGAIN) {
             event_add(s->wev, NULL);
+            check_low_mark(s);
             return;
         }
         /* The peer is gone; the read side will report it. Drop the output. */
@@ -103,12 +120,7 @@ void stream_flush(struct stream *s)
         evbuffer_drain(s->out, evbuffer_get_length(s->out));
     }
     event_del(s->wev);
-    event_del(s->soon);
-    if (s->above_low && evbuffer_get_length(s->out) <= s->low_mark) {
-        s->above_low = false;
-        if (s->ops->on_drain)
-            s->ops->on_drain(s, s->arg);
-    }
+    check_low_mark(s);
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
@@ -176,7 +188,6 @@ struct evbuffer *stream_input(struct stream *s)
 
 struct evbuffer *stream_output(struct stream *s)
 {
-    s->above_low = true; /* whoever adds may cross the mark */
     return s->out;
 }
 
@@ -206,6 +217,11 @@ void stream_set_low_mark(struct stream *s, size_t low)
 void stream_pause_read(struct stream *s, bool pause)
 {
     s->read_paused = pause;
+    update_read(s);
+}
+
+void stream_input_taken(struct stream *s)
+{
     update_read(s);
 }
 

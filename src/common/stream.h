@@ -22,7 +22,7 @@ struct stream_ops {
     /* New bytes are in stream_input(). */
     void (*on_read)(struct stream *s, void *arg);
     /* The output shrank to or below the low mark set with
-     * stream_set_low_mark (after having been above it). Optional. */
+     * stream_set_low_mark, after having been above it. Optional. */
     void (*on_drain)(struct stream *s, void *arg);
     /* EOF (err 0) or a socket error: no more reads. Bytes still in the input
      * were delivered through on_read first. The owner normally frees. */
@@ -44,6 +44,9 @@ void stream_flush_later(struct stream *s, unsigned usec);
 void stream_set_read_cap(struct stream *s, size_t cap);
 void stream_set_low_mark(struct stream *s, size_t low);
 void stream_pause_read(struct stream *s, bool pause);
+/* The owner took bytes from the input outside of on_read: reading resumes
+ * if the read cap had stopped it. */
+void stream_input_taken(struct stream *s);
 /* Closes the read side: no on_read or on_close any more. */
 void stream_stop_reading(struct stream *s);
 size_t stream_pending_output(const struct stream *s);

@@ -54,14 +54,31 @@ static void env_put(struct envset *s, const char *name, const char *value)
 static void env_put_kv(struct envset *s, const char *kv)
 {
     const char *eq = strchr(kv, '=');
-    char name[256];
-    size_t nl;
+    char *name;
 
-    if (!eq || eq == kv || (nl = (size_t) (eq - kv)) >= sizeof name)
+    if (!eq || eq == kv)
         return;
-    memcpy(name, kv, nl);
-    name[nl] = '\0';
+    name = strndup(kv, (size_t) (eq - kv));
+    if (!name) {
+        s->oom = true;
+        return;
+    }
     env_put(s, name, eq + 1);
+    free(name);
+}
+
+static void env_del(struct envset *s, const char *name)
+{
+    size_t nl = strlen(name), i;
+
+    for (i = 0; i < s->n; i++) {
+        if (strncmp(s->v[i], name, nl) == 0 && s->v[i][nl] == '=') {
+            free(s->v[i]);
+            memmove(s->v + i, s->v + i + 1, (s->n - i) * sizeof *s->v); /* with the NULL */
+            s->n--;
+            return;
+        }
+    }
 }
 
 static const char *const runtime_only[] = {
@@ -110,8 +127,10 @@ static char **build(const struct config *c, bool for_extension)
     env_put(&s, "AWS_REGION", c->region);
     env_put(&s, "AWS_DEFAULT_REGION", c->region);
     if (c->runtime_id && c->runtime_id[0] && strncmp(c->runtime_id, "provided", 8) != 0) {
-        snprintf(exec_env, sizeof exec_env, "AWS_Lambda_%s", c->runtime_id);
+        snprintf(exec_env, sizeof exec_env, "AWS_Lambda_%.140s", c->runtime_id);
         env_put(&s, "AWS_EXECUTION_ENV", exec_env);
+    } else {
+        env_del(&s, "AWS_EXECUTION_ENV"); /* reserved: nobody else sets it */
     }
     env_put(&s, "AWS_LAMBDA_FUNCTION_NAME", c->function_name);
     snprintf(mem, sizeof mem, "%llu", (unsigned long long) c->memory_mb);

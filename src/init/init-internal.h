@@ -194,7 +194,10 @@ void procs_kill_all(struct env *e);
 void procs_pause_output(struct env *e, bool pause);
 /* "exit status 3", "signal: killed" as Go's ProcessState prints them. */
 void proc_describe_status(int status, char *buf, size_t cap);
-uint64_t procs_max_rss_kb(struct env *e);
+/* Peak memory of the runtime and extensions. Not `fresh`: a reading up to
+ * 10 ms old may be reused (reading /proc costs the warm path more than the
+ * rest of the REPORT). */
+uint64_t procs_max_rss_kb(struct env *e, bool fresh);
 void procs_on_sigchld(struct env *e);
 
 /* envvars.c */

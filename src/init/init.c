@@ -414,7 +414,7 @@ int init_main(int argc, char **argv)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 
     e.base = event_base_new();
-    if (!e.base)
+    if (!e.base || event_base_priority_init(e.base, 2) < 0)
         return 1;
     e.ctl = stream_new(e.base, fd, &ctl_ops, &e);
     e.sigchld = evsignal_new(e.base, SIGCHLD, on_sigchld, &e);

@@ -166,15 +166,11 @@ static void invoke_finish(struct env *e, bool reset)
     char report[512], extra[192] = "";
     struct ctl_builder b;
     uint64_t max_kb;
-    size_t i;
 
     event_del(e->invoke_timer);
-    /* Lines the function wrote before it answered go out before END. */
-    proc_drain_output(e, &e->runtime);
-    for (i = 0; i < e->next_ext; i++)
-        if (e->ext[i].external)
-            proc_drain_output(e, &e->ext[i].proc);
-    max_kb = v->max_kb ? v->max_kb : procs_max_rss_kb(e);
+    /* Lines the function wrote before it called next are already read: output
+     * pipes are read at a higher priority than the API's sockets. */
+    max_kb = v->max_kb ? v->max_kb : procs_max_rss_kb(e, false);
 
     if (!v->delivered) /* failed before the runtime got it: still START..END */
         env_logf(e, "START RequestId: %s Version: %s", v->request_id, e->cfg.function_version);
@@ -280,7 +276,7 @@ static void invoke_fail(struct env *e, const char *type, const char *msg, const 
     v->failed = true;
     if (!v->end_mono_us)
         v->end_mono_us = ld_mono_us();
-    v->max_kb = procs_max_rss_kb(e);
+    v->max_kb = procs_max_rss_kb(e, true);
     if (!v->error_type[0])
         snprintf(v->error_type, sizeof v->error_type, "%s", type);
     v->status_text = strcmp(reason, "timeout") == 0 ? "timeout" : "error";

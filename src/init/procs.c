@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "init/init-internal.h"
 
@@ -198,6 +199,10 @@ int proc_spawn(struct env *e, struct proc *p, char *const argv[], char *const en
         p->status_fd = open(path, O_RDONLY | O_CLOEXEC);
     }
     p->out_ev = event_new(e->base, p->out_fd, EV_READ | EV_PERSIST, on_output_ready, p);
+    /* Output first: what a process printed before it called the API is read
+     * before the call is handled, so its lines come before END. */
+    if (p->out_ev)
+        event_priority_set(p->out_ev, 0);
     if (p->out_ev && !e->ctl_blocked)
         event_add(p->out_ev, NULL);
     return 0;
@@ -339,15 +344,20 @@ static uint64_t hwm_kb(const struct proc *p)
     return v ? strtoull(v + 6, NULL, 10) : 0;
 }
 
-uint64_t procs_max_rss_kb(struct env *e)
+uint64_t procs_max_rss_kb(struct env *e, bool fresh)
 {
-    uint64_t kb = 0;
+    static uint64_t last_kb, last_us;
+    uint64_t kb = 0, now = ld_mono_us();
     size_t i;
 
+    if (!fresh && last_us && now - last_us < 10000 && last_kb)
+        return last_kb;
     kb += hwm_kb(&e->runtime);
     for (i = 0; i < e->next_ext; i++)
         if (e->ext[i].external)
             kb += hwm_kb(&e->ext[i].proc);
+    last_kb = kb;
+    last_us = now;
     return kb;
 }
 
