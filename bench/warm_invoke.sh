@@ -12,13 +12,16 @@
 # Builds nothing: `make bench` builds build/release/lambdad and the helpers
 # first. Exits non-zero only when setup fails, not when the target is missed.
 #
-# Environment: DURATION (s per measurement, default 10), WARMUP (s, default
-# 2), LAMBDAD, RUNTIME, NGINX (paths), VERBOSE=1 to print wrk's raw output.
+# Environment: ROUNDS (default 5) and ROUND_SECONDS (default 2): alternating
+# rounds per tool, so each is measured ROUNDS x ROUND_SECONDS (>= 10 s);
+# WARMUP (s, default 2), LAMBDAD, RUNTIME, NGINX (paths), VERBOSE=1 to print
+# wrk's raw output.
 set -euo pipefail
 export LC_ALL=C # wrk, awk and printf agree on the decimal point
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-5}
+ROUND_SECONDS=${ROUND_SECONDS:-2}
 WARMUP=${WARMUP:-2}
 LAMBDAD=${LAMBDAD:-build/release/lambdad}
 RUNTIME=${RUNTIME:-build/helpers/c_runtime}
@@ -33,7 +36,8 @@ die() {
 }
 
 # --- checks before starting anything ---
-[[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a whole number of seconds"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a whole number"
+[[ $ROUND_SECONDS =~ ^[1-9][0-9]*$ ]] || die "ROUND_SECONDS must be a whole number of seconds"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number of seconds"
 for tool in wrk curl; do
     command -v "$tool" >/dev/null || die "$tool not found (make deps)"
@@ -237,18 +241,40 @@ wrk.body = "{}"
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
-echo "warm invoke, 1 connection, ${DURATION}s per tool after ${WARMUP}s warm-up;" \
-    "$(nproc) CPUs, $(uname -r)"
-run_wrk nginx "http://127.0.0.1:$nginx_port/"
-run_wrk lambdad -s "$tmp/post.lua" "http://127.0.0.1:$lambdad_port$INVOKE_PATH"
+# The two are measured in alternating rounds, so that a burst of noise on this
+# shared machine hits both rather than one; each figure is the median over
+# the rounds, and each tool gets ROUNDS x ROUND_SECONDS of measurement.
+echo "warm invoke, 1 connection, $ROUNDS alternating rounds of ${ROUND_SECONDS}s per tool" \
+    "after ${WARMUP}s warm-up; $(nproc) CPUs, $(uname -r)"
+DURATION=$ROUND_SECONDS
+for round in $(seq "$ROUNDS"); do
+    run_wrk "nginx.$round" "http://127.0.0.1:$nginx_port/"
+    run_wrk "lambdad.$round" -s "$tmp/post.lua" "http://127.0.0.1:$lambdad_port$INVOKE_PATH"
+    WARMUP=0 # the first round's warm-up is enough
+    for who in nginx lambdad; do
+        parse_wrk "$tmp/$who.$round.wrk" >>"$tmp/$who.rounds" ||
+            die "could not parse wrk's output for $who: $(cat "$tmp/$who.$round.wrk")"
+    done
+done
 
-read -r n50 n99 nrps nbad nerr < <(parse_wrk "$tmp/nginx.wrk") ||
-    die "could not parse wrk's output for nginx: $(cat "$tmp/nginx.wrk")"
-read -r l50 l99 lrps lbad lerr < <(parse_wrk "$tmp/lambdad.wrk") ||
-    die "could not parse wrk's output for lambdad: $(cat "$tmp/lambdad.wrk")"
+# Median of column $2 of file $1.
+median() {
+    sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END {
+        printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+n50=$(median "$tmp/nginx.rounds" 1) n99=$(median "$tmp/nginx.rounds" 2)
+nrps=$(median "$tmp/nginx.rounds" 3)
+l50=$(median "$tmp/lambdad.rounds" 1) l99=$(median "$tmp/lambdad.rounds" 2)
+lrps=$(median "$tmp/lambdad.rounds" 3)
+nbad=$(awk '{ s += $4 } END { print s + 0 }' "$tmp/nginx.rounds")
+nerr=$(awk '{ s += $5 } END { print s + 0 }' "$tmp/nginx.rounds")
+lbad=$(awk '{ s += $4 } END { print s + 0 }' "$tmp/lambdad.rounds")
+lerr=$(awk '{ s += $5 } END { print s + 0 }' "$tmp/lambdad.rounds")
 
 echo
-echo "tool         p50 µs     p99 µs      req/s"
+echo "per round (p50 µs): nginx $(cut -d' ' -f1 "$tmp/nginx.rounds" | tr '\n' ' ')" \
+    "| lambdad $(cut -d' ' -f1 "$tmp/lambdad.rounds" | tr '\n' ' ')"
+echo "tool         p50 µs     p99 µs      req/s   (medians)"
 printf '%-8s %10.1f %10.1f %10.0f\n' nginx "$n50" "$n99" "$nrps" lambdad "$l50" "$l99" "$lrps"
 echo
 for w in "nginx $nbad $nerr" "lambdad $lbad $lerr"; do

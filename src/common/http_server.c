@@ -54,6 +54,8 @@ struct http_conn {
     struct stream *st;    /* owned */
     struct event *resume; /* owned: re-enters input processing after an answer, or frees */
     struct ld_buf head_bytes;
+    size_t head_scan;     /* input bytes already searched for the head's end */
+    bool head_line_seen;  /* the request line was checked early */
     struct http_req req; /* the one request in flight */
     enum conn_state state;
     bool dead; /* freed from the resume event, never under a callback */
@@ -209,41 +211,98 @@ static void stash_body(void *arg, const char *p, size_t n)
 }
 
 /* Reads head bytes; returns true when a request head was taken. */
+static void refuse_head(struct http_conn *c, ssize_t n)
+{
+    if (n == -EMSGSIZE || n == 0)
+        send_simple(c, 431, "{\"errorMessage\":\"Request header fields too large\","
+                            "\"errorType\":\"RequestHeaderFieldsTooLarge\"}");
+    else if (n == -ENOTSUP)
+        send_simple(c, 501, "{\"errorMessage\":\"Unsupported transfer coding or version\","
+                            "\"errorType\":\"NotImplemented\"}");
+    else
+        send_simple(c, 400, "{\"errorMessage\":\"Malformed HTTP request\","
+                            "\"errorType\":\"BadRequest\"}");
+}
+
+/* Where the head ends (just past its blank line) in p[0..len), or 0.
+ * Searching starts at *scan, which is left where the next search resumes:
+ * a peer that sends its head a byte at a time costs one pass, not one
+ * parse per byte. */
+static size_t find_head_end(const char *p, size_t len, size_t *scan, bool *line_end)
+{
+    size_t i = *scan;
+
+    while (i < len) {
+        const char *nl = memchr(p + i, '\n', len - i);
+
+        if (!nl)
+            break;
+        i = (size_t) (nl - p);
+        *line_end = true;
+        if (i + 1 < len && p[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+            return i + 3;
+        if (i + 2 >= len)
+            break; /* the rest may still come */
+        i++;
+    }
+    *scan = i < len ? i : len;
+    return 0;
+}
+
+/* Reads head bytes; returns true when a request head was taken. */
 static bool take_head(struct http_conn *c, struct evbuffer *in)
 {
     struct http_req *r = &c->req;
     size_t avail = evbuffer_get_length(in);
     size_t look = avail < HTTP_MAX_HEAD ? avail : HTTP_MAX_HEAD;
+    bool line_end = false;
     const char *p;
+    size_t end;
     ssize_t n;
 
     if (avail == 0)
         return false;
     p = (const char *) evbuffer_pullup(in, (ev_ssize_t) look);
-    n = http_parse_request_head(p, look, &r->head);
-    if (n == 0 && look < HTTP_MAX_HEAD)
-        return false;
-    if (n <= 0) {
-        if (n == -EMSGSIZE || n == 0)
-            send_simple(c, 431, "{\"errorMessage\":\"Request header fields too large\","
-                                "\"errorType\":\"RequestHeaderFieldsTooLarge\"}");
-        else if (n == -ENOTSUP)
-            send_simple(c, 501, "{\"errorMessage\":\"Unsupported transfer coding or version\","
-                                "\"errorType\":\"NotImplemented\"}");
-        else
-            send_simple(c, 400, "{\"errorMessage\":\"Malformed HTTP request\","
-                                "\"errorType\":\"BadRequest\"}");
-        return false;
+    for (;;) {
+        end = find_head_end(p, look, &c->head_scan, &line_end);
+        if (end == 0)
+            break;
+        /* Parse our own copy, so the fields outlive the input buffer. */
+        ld_buf_reset(&c->head_bytes);
+        if (ld_buf_append(&c->head_bytes, p, end) < 0) {
+            send_simple(c, 500, "{\"errorMessage\":\"Internal Server Error\","
+                                "\"errorType\":\"InternalServerError\"}");
+            return false;
+        }
+        n = http_parse_request_head(c->head_bytes.data, end, &r->head);
+        if (n > 0)
+            goto taken;
+        if (n < 0) {
+            refuse_head(c, n);
+            return false;
+        }
+        c->head_scan = end; /* only empty lines so far: look further */
     }
-    /* Keep our own copy so the fields outlive the input buffer's churn. */
-    ld_buf_reset(&c->head_bytes);
-    if (ld_buf_append(&c->head_bytes, p, (size_t) n) < 0) {
-        send_simple(c, 500, "{\"errorMessage\":\"Internal Server Error\","
-                            "\"errorType\":\"InternalServerError\"}");
-        return false;
+    if (line_end && !c->head_line_seen) {
+        /* Check the request line once, so that a peer speaking something
+         * else (TLS, garbage) is refused now rather than at 64 KiB. */
+        c->head_line_seen = true;
+        n = http_parse_request_head(p, look, &r->head);
+        if (n < 0) {
+            refuse_head(c, n);
+            return false;
+        }
     }
+    if (look >= HTTP_MAX_HEAD)
+        refuse_head(c, -EMSGSIZE);
+    return false;
+
+taken:
     evbuffer_drain(in, (size_t) n);
-    http_parse_request_head(c->head_bytes.data, c->head_bytes.len, &r->head);
+    c->head_scan = 0;
+    c->head_line_seen = false;
     r->conn = c;
     r->body_limit = c->srv->max_body;
     r->keep_alive = r->head.keep_alive;
@@ -566,22 +625,58 @@ static void finish(struct http_conn *c)
 
 /* Starts an answer: status line and headers, all but the framing header.
  * Returns the output buffer, or NULL when this request is not owed one. */
+static void add_str(struct evbuffer *out, const char *s)
+{
+    evbuffer_add(out, s, strlen(s));
+}
+
+/* Every answer crosses here on the warm path: no printf. */
 static struct evbuffer *begin_answer(struct http_req *req, int status, const char *content_type,
                                      const char *headers)
 {
     struct evbuffer *out;
+    char line[16];
 
     if (req->conn->state != C_HANDLER)
         return NULL;
     out = stream_output(req->conn->st);
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    if (content_type)
-        evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+    if (status < 100 || status > 999)
+        status = 500;
+    memcpy(line, "HTTP/1.1 ", 9);
+    line[9] = (char) ('0' + status / 100);
+    line[10] = (char) ('0' + status / 10 % 10);
+    line[11] = (char) ('0' + status % 10);
+    line[12] = ' ';
+    evbuffer_add(out, line, 13);
+    add_str(out, http_reason(status));
+    if (content_type) {
+        evbuffer_add(out, "\r\nContent-Type: ", 16);
+        add_str(out, content_type);
+    }
+    evbuffer_add(out, "\r\n", 2);
     if (headers)
-        evbuffer_add(out, headers, strlen(headers));
+        add_str(out, headers);
     if (!req->keep_alive || req->truncated)
         evbuffer_add(out, "Connection: close\r\n", 19);
     return out;
+}
+
+/* "Content-Length: N\r\n\r\n" */
+static void add_content_length(struct evbuffer *out, size_t len)
+{
+    char buf[48], *p = buf + sizeof buf;
+
+    *--p = '\n';
+    *--p = '\r';
+    *--p = '\n';
+    *--p = '\r';
+    do {
+        *--p = (char) ('0' + len % 10);
+        len /= 10;
+    } while (len);
+    p -= 16;
+    memcpy(p, "Content-Length: ", 16);
+    evbuffer_add(out, p, (size_t) (buf + sizeof buf - p));
 }
 
 void http_reply(struct http_req *req, int status, const char *content_type, const char *headers,
@@ -591,7 +686,7 @@ void http_reply(struct http_req *req, int status, const char *content_type, cons
 
     if (!out)
         return;
-    evbuffer_add_printf(out, "Content-Length: %zu\r\n\r\n", len);
+    add_content_length(out, len);
     if (len)
         evbuffer_add(out, body, len);
     finish(req->conn);
