@@ -30,6 +30,7 @@
 
 #include "common/clock.h"
 #include "common/http_server.h"
+#include "common/text.h"
 #include "init/init-internal.h"
 
 static void begin_init(struct env *e, bool in_invoke);
@@ -147,6 +148,19 @@ static void send_platform_error(struct env *e, const char *type, const char *msg
 
 /* --- INVOKE --- */
 
+static void log_start(struct env *e)
+{
+    char line[256];
+    struct ld_text t;
+
+    ld_text_init(&t, line, sizeof line);
+    ld_text_str(&t, "START RequestId: ");
+    ld_text_str(&t, e->inv.request_id);
+    ld_text_str(&t, " Version: ");
+    ld_text_str(&t, e->cfg.function_version);
+    env_send_log(e, CTL_LOG_PLATFORM, NULL, t.buf, t.len);
+}
+
 void invoke_clear(struct invoke *v)
 {
     free(v->arn);
@@ -163,7 +177,8 @@ static void invoke_finish(struct env *e, bool reset)
 {
     struct invoke *v = &e->inv;
     uint64_t dur_us = (v->end_mono_us ? v->end_mono_us : ld_mono_us()) - v->start_mono_us;
-    char report[512], extra[192] = "";
+    char line[512];
+    struct ld_text t;
     struct ctl_builder b;
     uint64_t max_kb;
 
@@ -173,22 +188,36 @@ static void invoke_finish(struct env *e, bool reset)
     max_kb = v->max_kb ? v->max_kb : procs_max_rss_kb(e, false);
 
     if (!v->delivered) /* failed before the runtime got it: still START..END */
-        env_logf(e, "START RequestId: %s Version: %s", v->request_id, e->cfg.function_version);
-    env_logf(e, "END RequestId: %s", v->request_id);
-    if (e->report_init_duration)
-        snprintf(extra, sizeof extra, "Init Duration: %.2f ms\t", (double) e->init_duration_us / 1000.0);
-    if (v->status_text && strcmp(v->status_text, "timeout") == 0)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "Status: timeout");
-    else if (v->status_text)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "Status: error\tError Type: %s",
-                 v->error_type);
-    snprintf(report, sizeof report,
-             "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu ms\t"
-             "Memory Size: %llu MB\tMax Memory Used: %llu MB\t%s",
-             v->request_id, (double) dur_us / 1000.0, (unsigned long long) ((dur_us + 999) / 1000),
-             (unsigned long long) e->cfg.memory_mb, (unsigned long long) ((max_kb + 1023) / 1024),
-             extra);
-    env_send_log(e, CTL_LOG_PLATFORM, NULL, report, strlen(report));
+        log_start(e);
+    ld_text_init(&t, line, sizeof line);
+    ld_text_str(&t, "END RequestId: ");
+    ld_text_str(&t, v->request_id);
+    env_send_log(e, CTL_LOG_PLATFORM, NULL, t.buf, t.len);
+
+    ld_text_init(&t, line, sizeof line);
+    ld_text_str(&t, "REPORT RequestId: ");
+    ld_text_str(&t, v->request_id);
+    ld_text_str(&t, "\tDuration: ");
+    ld_text_ms2(&t, dur_us);
+    ld_text_str(&t, " ms\tBilled Duration: ");
+    ld_text_u64(&t, (dur_us + 999) / 1000);
+    ld_text_str(&t, " ms\tMemory Size: ");
+    ld_text_u64(&t, e->cfg.memory_mb);
+    ld_text_str(&t, " MB\tMax Memory Used: ");
+    ld_text_u64(&t, (max_kb + 1023) / 1024);
+    ld_text_str(&t, " MB\t");
+    if (e->report_init_duration) {
+        ld_text_str(&t, "Init Duration: ");
+        ld_text_ms2(&t, e->init_duration_us);
+        ld_text_str(&t, " ms\t");
+    }
+    if (v->status_text && strcmp(v->status_text, "timeout") == 0) {
+        ld_text_str(&t, "Status: timeout");
+    } else if (v->status_text) {
+        ld_text_str(&t, "Status: error\tError Type: ");
+        ld_text_str(&t, v->error_type);
+    }
+    env_send_log(e, CTL_LOG_PLATFORM, NULL, t.buf, t.len);
 
     ctl_begin(&b, &e->frame, CTL_INVOKE_DONE);
     ctl_put_str(&b, CTL_T_REQUEST_ID, v->request_id);
@@ -215,40 +244,48 @@ static void invoke_finish(struct env *e, bool reset)
     }
 }
 
+/* The INVOKE event for extensions (never the payload). jansson escapes what
+ * callers control, like the trace header. NULL when out of memory. */
+static char *invoke_event_json(const struct invoke *v)
+{
+    json_t *doc = json_pack("{s:s,s:I,s:s,s:s}", "eventType", "INVOKE", "deadlineMs",
+                            (json_int_t) v->deadline_ms, "requestId", v->request_id,
+                            "invokedFunctionArn", v->arn ? v->arn : "");
+    char *out;
+
+    if (doc && v->trace_id && v->trace_id[0])
+        json_object_set_new(doc, "tracing",
+                            json_pack("{s:s,s:s}", "type", "X-Amzn-Trace-Id", "value", v->trace_id));
+    out = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    return out;
+}
+
 static void deliver_invoke(struct env *e)
 {
+    char *ev = NULL;
     size_t i;
-    char ev[1024];
 
     if (e->inv.delivered || !e->rt_parked || e->rt != RT_READY)
         return; /* delivered when the runtime's next arrives */
     e->phase = PH_INVOKE;
     e->inv.delivered = true;
     e->inv.start_mono_us = ld_mono_us();
-    env_logf(e, "START RequestId: %s Version: %s", e->inv.request_id, e->cfg.function_version);
+    log_start(e);
     rapi_deliver_invoke(e);
     e->rt = RT_INVOKED;
 
-    if (e->inv.trace_id)
-        snprintf(ev, sizeof ev,
-                 "{\"eventType\":\"INVOKE\",\"deadlineMs\":%llu,\"requestId\":\"%s\","
-                 "\"invokedFunctionArn\":\"%s\",\"tracing\":{\"type\":\"X-Amzn-Trace-Id\","
-                 "\"value\":\"%s\"}}",
-                 (unsigned long long) e->inv.deadline_ms, e->inv.request_id, e->inv.arn,
-                 e->inv.trace_id);
-    else
-        snprintf(ev, sizeof ev,
-                 "{\"eventType\":\"INVOKE\",\"deadlineMs\":%llu,\"requestId\":\"%s\","
-                 "\"invokedFunctionArn\":\"%s\"}",
-                 (unsigned long long) e->inv.deadline_ms, e->inv.request_id, e->inv.arn);
     for (i = 0; i < e->next_ext; i++) {
         struct extension *x = &e->ext[i];
 
-        if (x->registered && x->want_invoke && x->state == EXT_WAITING) {
-            ext_send_event(x, ev);
-            x->state = EXT_WORKING;
-        }
+        if (!x->registered || !x->want_invoke || x->state != EXT_WAITING)
+            continue;
+        if (!ev && !(ev = invoke_event_json(&e->inv)))
+            break;
+        ext_send_event(x, ev);
+        x->state = EXT_WORKING;
     }
+    free(ev);
 }
 
 static void check_invoke_complete(struct env *e)

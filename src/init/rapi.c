@@ -14,6 +14,7 @@
 
 #include "common/base64.h"
 #include "common/http_server.h"
+#include "common/text.h"
 #include "init/init-internal.h"
 #include "init/routes.h"
 
@@ -80,26 +81,36 @@ static bool header_safe(const char *v)
     return v && !strpbrk(v, "\r\n");
 }
 
+/* A header the runtime gets only when it has a value (an empty one is
+ * omitted, as AWS does) that cannot break the head, and only whole. */
+static void add_header(struct ld_text *t, const char *name_colon, const char *value)
+{
+    if (!value || !value[0] || !header_safe(value) ||
+        strlen(name_colon) + strlen(value) + 2 > t->cap - t->len)
+        return;
+    ld_text_str(t, name_colon);
+    ld_text_str(t, value);
+    ld_text_str(t, "\r\n");
+}
+
 void rapi_deliver_invoke(struct env *e)
 {
     struct invoke *v = &e->inv;
     char hdrs[8192];
-    size_t n;
+    struct ld_text t;
 
-    n = (size_t) snprintf(hdrs, sizeof hdrs,
-                          "Lambda-Runtime-Aws-Request-Id: %s\r\n"
-                          "Lambda-Runtime-Deadline-Ms: %llu\r\n"
-                          "Lambda-Runtime-Invoked-Function-Arn: %s\r\n",
-                          v->request_id, (unsigned long long) v->deadline_ms, v->arn ? v->arn : "");
-    if (v->trace_id && v->trace_id[0] && header_safe(v->trace_id) && n < sizeof hdrs)
-        n += (size_t) snprintf(hdrs + n, sizeof hdrs - n, "Lambda-Runtime-Trace-Id: %s\r\n",
-                               v->trace_id);
-    if (v->client_context && v->client_context[0] && header_safe(v->client_context) &&
-        n < sizeof hdrs)
-        n += (size_t) snprintf(hdrs + n, sizeof hdrs - n, "Lambda-Runtime-Client-Context: %s\r\n",
-                               v->client_context);
-    if (v->cognito && v->cognito[0] && header_safe(v->cognito) && n < sizeof hdrs)
-        snprintf(hdrs + n, sizeof hdrs - n, "Lambda-Runtime-Cognito-Identity: %s\r\n", v->cognito);
+    ld_text_init(&t, hdrs, sizeof hdrs - 1); /* room for the NUL */
+    ld_text_str(&t, "Lambda-Runtime-Aws-Request-Id: ");
+    ld_text_str(&t, v->request_id);
+    ld_text_str(&t, "\r\nLambda-Runtime-Deadline-Ms: ");
+    ld_text_u64(&t, v->deadline_ms);
+    ld_text_str(&t, "\r\nLambda-Runtime-Invoked-Function-Arn: ");
+    ld_text_str(&t, v->arn ? v->arn : "");
+    ld_text_str(&t, "\r\n");
+    add_header(&t, "Lambda-Runtime-Trace-Id: ", v->trace_id);
+    add_header(&t, "Lambda-Runtime-Client-Context: ", v->client_context);
+    add_header(&t, "Lambda-Runtime-Cognito-Identity: ", v->cognito);
+    hdrs[t.len] = '\0';
     http_reply(e->rt_parked, 200,
                v->content_type && header_safe(v->content_type) ? v->content_type : "application/json",
                hdrs, v->payload.data, v->payload.len);

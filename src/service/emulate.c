@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "common/http_server.h"
 #include "common/ids.h"
+#include "common/text.h"
 #include "service/envctl.h"
 
 #define MAX_REQUEST_BYTES 6291456u /* Invoke's synchronous payload limit */
@@ -150,20 +151,25 @@ static void reply_aws_error(struct http_req *req, int status, const char *type, 
 static void answer(struct pending *p)
 {
     char hdrs[TAIL_BYTES * 2 + 512];
-    size_t n;
+    struct ld_text t;
 
     if (!p->req || !p->have_result)
         return;
-    n = (size_t) snprintf(hdrs, sizeof hdrs, "X-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: %s\r\n",
-                          p->request_id);
+    ld_text_init(&t, hdrs, sizeof hdrs - 1);
+    ld_text_str(&t, "X-Amz-Executed-Version: $LATEST\r\nx-amzn-RequestId: ");
+    ld_text_str(&t, p->request_id);
+    ld_text_str(&t, "\r\n");
     if (p->fn_error)
-        n += (size_t) snprintf(hdrs + n, sizeof hdrs - n, "X-Amz-Function-Error: Unhandled\r\n");
+        ld_text_str(&t, "X-Amz-Function-Error: Unhandled\r\n");
     if (p->tail) {
         char enc[TAIL_BYTES * 2];
 
         ld_base64_encode((const unsigned char *) p->tail_log.data, p->tail_log.len, enc);
-        snprintf(hdrs + n, sizeof hdrs - n, "X-Amz-Log-Result: %s\r\n", enc);
+        ld_text_str(&t, "X-Amz-Log-Result: ");
+        ld_text_str(&t, enc);
+        ld_text_str(&t, "\r\n");
     }
+    hdrs[t.len] = '\0';
     http_reply(p->req, 200, p->content_type ? p->content_type : "application/json", hdrs,
                p->result.data, p->result.len);
     p->req = NULL;
@@ -173,7 +179,10 @@ static void send_next(struct emu *m)
 {
     struct pending *p = m->queue;
     struct ctl_builder b;
-    char trace[128], root[25], parent[17];
+    char trace[128], hex[25];
+    struct ld_text t;
+    uint64_t secs;
+    int i;
 
     if (!p || !m->env || m->nsent == 2 || (m->nsent == 1 && !m->sent[0]->have_result))
         return;
@@ -188,10 +197,21 @@ static void send_next(struct emu *m)
     }
     m->sent[m->nsent++] = p;
     if (!p->trace_id) {
-        ld_random_hex(root, 24);
-        ld_random_hex(parent, 16);
-        snprintf(trace, sizeof trace, "Root=1-%08llx-%s;Parent=%s;Sampled=0",
-                 (unsigned long long) (ld_wall_us() / 1000000u), root, parent);
+        /* X-Ray's form: Root=1-<8 hex: epoch s>-<24 hex>;Parent=<16 hex>. */
+        ld_text_init(&t, trace, sizeof trace - 1);
+        ld_text_str(&t, "Root=1-");
+        secs = ld_wall_us() / 1000000u;
+        for (i = 7; i >= 0; i--)
+            hex[7 - i] = "0123456789abcdef"[(secs >> (4 * i)) & 15];
+        ld_text_mem(&t, hex, 8);
+        ld_text_str(&t, "-");
+        ld_random_hex(hex, 24);
+        ld_text_mem(&t, hex, 24);
+        ld_text_str(&t, ";Parent=");
+        ld_random_hex(hex, 16);
+        ld_text_mem(&t, hex, 16);
+        ld_text_str(&t, ";Sampled=0");
+        trace[t.len] = '\0';
         p->trace_id = strdup(trace);
     }
     ctl_begin(&b, envctl_frame(m->env), CTL_INVOKE);
