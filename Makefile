@@ -84,6 +84,7 @@ test: unit e2e
 
 bench: build/release/lambdad helpers
 	bash bench/warm_invoke.sh
+	bash bench/emulate_startup.sh
 
 fuzz:
 	bash tests/fuzz/build.sh

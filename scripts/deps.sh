@@ -14,6 +14,8 @@ debs=(
     libcriterion-dev python3-pytest python3-boto3 awscli curl
     # aws-lambda-ric compiles its bundled curl and aws-lambda-cpp
     autoconf automake libtool cmake g++ make
+    # make lint (clang and libFuzzer's runtime for make fuzz: tests/fuzz/build.sh)
+    cppcheck clang-tidy
     # benchmarks
     wrk nginx
 )

@@ -63,6 +63,7 @@ enum ctl_tag {
     CTL_T_RAPI_ADDR = 15,   /* host:port the Runtime API listens on */
     CTL_T_ACCOUNT_ID = 16,
     CTL_T_RUNTIME_ID = 17,  /* "provided.al2023", "python3.12", ... */
+    CTL_T_CPUS = 18,        /* cpulist the environment runs on, e.g. "1" (common/cpus.h) */
 
     /* CTL_INVOKE */
     CTL_T_REQUEST_ID = 32,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/cpus.h"
 #include "common/http_server.h"
 #include "common/stream.h"
 #include "init/init-internal.h"
@@ -159,6 +160,17 @@ static char *str_or(const struct ctl_frame *f, enum ctl_tag tag, const char *dfl
     return s ? s : strdup(dflt);
 }
 
+/* Before anything is spawned: children inherit the affinity. */
+static void confine_to_cpus(const struct ctl_frame *f)
+{
+    char *list = ctl_get_strdup(f, CTL_T_CPUS);
+    cpu_set_t set;
+
+    if (list && (ld_cpus_parse(list, &set) < 0 || sched_setaffinity(0, sizeof set, &set) < 0))
+        fprintf(stderr, "lambdad init: cannot run on CPUs %s: %s\n", list, strerror(errno));
+    free(list);
+}
+
 static int on_start(struct env *e, const struct ctl_frame *f)
 {
     struct config *c = &e->cfg;
@@ -195,6 +207,7 @@ static int on_start(struct env *e, const struct ctl_frame *f)
         return -ENOMEM;
     if (c->argc == 0)
         return -EINVAL;
+    confine_to_cpus(f);
 
     e->api = http_server_new(e->base, &api_ops, e, MAX_RESPONSE_BYTES);
     if (!e->api)

@@ -22,6 +22,7 @@
 
 #include "common/base64.h"
 #include "common/clock.h"
+#include "common/cpus.h"
 #include "common/http_server.h"
 #include "common/ids.h"
 #include "common/text.h"
@@ -39,6 +40,7 @@ struct options {
     const char *extensions_dir;
     const char *runtime_id;
     const char *region;
+    const char *cpus; /* cpulist, "all", or NULL: as many as the memory buys */
     uint64_t timeout_ms, init_timeout_ms, memory_mb;
     char **env; /* --env K=V, NULL-terminated */
     size_t envc;
@@ -400,11 +402,26 @@ static const struct envctl_ops env_ops = {
     .on_exit = on_env_exit,
 };
 
+/* The cpulist for the environment, or -1 to leave it unconfined. */
+static int environment_cpus(const struct emu *m, char *buf, size_t cap)
+{
+    cpu_set_t allowed, env;
+
+    if (m->opt.cpus && strcmp(m->opt.cpus, "all") == 0)
+        return -1;
+    if (m->opt.cpus)
+        return snprintf(buf, cap, "%s", m->opt.cpus) < (int) cap ? 0 : -1;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) < 0 ||
+        ld_cpus_for_memory(&allowed, m->opt.memory_mb, &env) < 0)
+        return -1;
+    return ld_cpus_format(&env, buf, cap);
+}
+
 static int start_env(struct emu *m)
 {
     struct ld_err err;
     struct ctl_builder b;
-    char log_group[300];
+    char log_group[300], cpus[256];
     size_t i;
     int rc;
 
@@ -433,6 +450,8 @@ static int start_env(struct emu *m)
     ctl_put_str(&b, CTL_T_LOG_STREAM, m->log_stream);
     ctl_put_str(&b, CTL_T_INIT_TYPE, "on-demand");
     ctl_put_str(&b, CTL_T_RUNTIME_ID, m->opt.runtime_id);
+    if (environment_cpus(m, cpus, sizeof cpus) == 0)
+        ctl_put_str(&b, CTL_T_CPUS, cpus);
     /* No sandbox yet: the Runtime API takes any free loopback port. */
     ctl_put_str(&b, CTL_T_RAPI_ADDR, "127.0.0.1:0");
     if ((rc = ctl_end(&b)) < 0) {
@@ -561,7 +580,9 @@ static void usage(FILE *out)
             "  --env NAME=VALUE        a function environment variable (repeatable)\n"
             "  --extensions-dir DIR    external extensions (default /opt/extensions)\n"
             "  --init-timeout SECONDS  INIT phase limit (default 10)\n"
-            "  --region REGION         (default us-east-1, or AWS_REGION)\n");
+            "  --region REGION         (default us-east-1, or AWS_REGION)\n"
+            "  --cpus LIST|all         CPUs of the environment (default: one per 1769 MB\n"
+            "                          of memory, at least one, as Lambda gives)\n");
 }
 
 static int parse_seconds(const char *s, uint64_t lo, uint64_t hi, uint64_t *out_ms)
@@ -585,7 +606,7 @@ static bool name_valid(const char *s)
 static int parse_options(struct options *o, int argc, char **argv)
 {
     enum { O_LISTEN = 1, O_TIMEOUT, O_MEMORY, O_HANDLER, O_TASK_ROOT, O_NAME, O_ENV, O_EXT,
-           O_INIT_TIMEOUT, O_RUNTIME, O_REGION, O_HELP };
+           O_INIT_TIMEOUT, O_RUNTIME, O_REGION, O_CPUS, O_HELP };
     static const struct option longs[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -598,6 +619,7 @@ static int parse_options(struct options *o, int argc, char **argv)
         {"init-timeout", required_argument, NULL, O_INIT_TIMEOUT},
         {"runtime", required_argument, NULL, O_RUNTIME},
         {"region", required_argument, NULL, O_REGION},
+        {"cpus", required_argument, NULL, O_CPUS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -628,6 +650,16 @@ static int parse_options(struct options *o, int argc, char **argv)
         case O_EXT: o->extensions_dir = optarg; break;
         case O_RUNTIME: o->runtime_id = optarg; break;
         case O_REGION: o->region = optarg; break;
+        case O_CPUS: {
+            cpu_set_t set;
+
+            if (strcmp(optarg, "all") != 0 && ld_cpus_parse(optarg, &set) < 0) {
+                fprintf(stderr, "lambdad emulate: --cpus wants a list like 0-1,3 or 'all'\n");
+                return -1;
+            }
+            o->cpus = optarg;
+            break;
+        }
         case O_TIMEOUT:
             if (parse_seconds(optarg, 1, 900, &o->timeout_ms) < 0) {
                 fprintf(stderr, "lambdad emulate: --timeout must be 1-900 seconds\n");

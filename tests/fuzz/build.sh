@@ -34,6 +34,12 @@ while [ $# -gt 0 ]; do
 done
 
 CC=${FUZZ_CC:-clang}
+# The fuzzing toolchain is not needed by `make test`, so it is installed here,
+# on first use, rather than by scripts/deps.sh.
+if [ -z "${FUZZ_CC:-}" ] && { ! command -v clang >/dev/null ||
+    ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed'; }; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends clang libclang-rt-14-dev
+fi
 out=build/fuzz
 pkgs=(libevent_core jansson libcrypto)
 # pkg-config prints its flags on one line, space-separated; read -a splits them.
