@@ -62,9 +62,9 @@ asan: build/asan/lambdad
 
 # Unit tests: one Criterion binary per test file, so each mirrors one module.
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/unit/%,$(UNIT_SRC))
-build/asan/unit/%: tests/unit/%.c build/asan/libservice.a build/asan/libinit.a build/asan/libcommon.a
+build/asan/unit/%: tests/unit/%.c tests/unit/checks.h build/asan/libservice.a build/asan/libinit.a build/asan/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $(ASAN_LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
+	$(CC) $(ASAN_CFLAGS) $(ASAN_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcriterion
 
 # Programs the e2e tests run inside environments (runtimes, probes).
 HELPER_BINS := $(patsubst tests/helpers/%.c,build/helpers/%,$(HELPER_SRC))

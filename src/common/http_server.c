@@ -635,19 +635,19 @@ static struct evbuffer *begin_answer(struct http_req *req, int status, const cha
                                      const char *headers)
 {
     struct evbuffer *out;
-    char line[16];
+    char code[4];
 
     if (req->conn->state != C_HANDLER)
         return NULL;
     out = stream_output(req->conn->st);
     if (status < 100 || status > 999)
         status = 500;
-    memcpy(line, "HTTP/1.1 ", 9);
-    line[9] = (char) ('0' + status / 100);
-    line[10] = (char) ('0' + status / 10 % 10);
-    line[11] = (char) ('0' + status % 10);
-    line[12] = ' ';
-    evbuffer_add(out, line, 13);
+    code[0] = (char) ('0' + status / 100);
+    code[1] = (char) ('0' + status / 10 % 10);
+    code[2] = (char) ('0' + status % 10);
+    code[3] = ' ';
+    evbuffer_add(out, "HTTP/1.1 ", 9);
+    evbuffer_add(out, code, 4);
     add_str(out, http_reason(status));
     if (content_type) {
         evbuffer_add(out, "\r\nContent-Type: ", 16);
@@ -664,7 +664,7 @@ static struct evbuffer *begin_answer(struct http_req *req, int status, const cha
 /* "Content-Length: N\r\n\r\n" */
 static void add_content_length(struct evbuffer *out, size_t len)
 {
-    char buf[48], *p = buf + sizeof buf;
+    char buf[32], *p = buf + sizeof buf;
 
     *--p = '\n';
     *--p = '\r';
@@ -674,8 +674,7 @@ static void add_content_length(struct evbuffer *out, size_t len)
         *--p = (char) ('0' + len % 10);
         len /= 10;
     } while (len);
-    p -= 16;
-    memcpy(p, "Content-Length: ", 16);
+    evbuffer_add(out, "Content-Length: ", 16);
     evbuffer_add(out, p, (size_t) (buf + sizeof buf - p));
 }
 

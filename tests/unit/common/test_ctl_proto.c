@@ -11,26 +11,10 @@
 
 #include "common/ctl_proto.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
+#include "../checks.h"
 
 /* Criterion ignores LeakSanitizer's verdict at a worker's exit, and failures
  * in a suite's .fini, so each test checks for leaks itself as its last step. */
-static void assert_no_leaks(void)
-{
-#ifdef HAVE_LSAN
-    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0, "leaked (LeakSanitizer report above)");
-#endif
-}
-
 /* A hand-made frame: header, then raw body bytes appended by the test. */
 static void raw_hdr(struct ld_buf *b, uint32_t body_len, uint16_t type, uint16_t flags)
 {

@@ -11,27 +11,11 @@
 
 #include "common/http_parse.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
+#include "../checks.h"
 
 /* Criterion ignores LeakSanitizer's verdict at a worker's exit, so tests that
  * allocate check for leaks themselves as their last step. The parser itself
  * never allocates; this keeps the helpers below honest. */
-static void assert_no_leaks(void)
-{
-#ifdef HAVE_LSAN
-    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0, "leaked (LeakSanitizer report above)");
-#endif
-}
-
 /* ---- helpers ------------------------------------------------------------ */
 
 static ssize_t req(const char *s, struct http_head *h)

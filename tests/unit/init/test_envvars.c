@@ -11,27 +11,11 @@
 
 #include "init/init-internal.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_LSAN 1
-#endif
-#endif
-#ifdef HAVE_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
+#include "../checks.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
 /* Criterion ignores LeakSanitizer at a worker's exit: check as the last step. */
-static void assert_no_leaks(void)
-{
-#ifdef HAVE_LSAN
-    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0, "leaked (LeakSanitizer report above)");
-#endif
-}
-
 /* The variables AWS keeps from extensions (extensions-api.md §3). */
 static const char *const runtime_only[] = {
     "AWS_EXECUTION_ENV",        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
