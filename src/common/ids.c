@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-static unsigned char pool[512];
+static unsigned char pool[4096];
 static size_t pool_left;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 

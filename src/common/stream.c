@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define READ_CHUNK 65536
+#define READ_CHUNK 16384
 
 struct stream {
     int fd;
