@@ -20,7 +20,7 @@ ASAN_CFLAGS := $(CFLAGS_COMMON) -O1 -fno-omit-frame-pointer \
                -fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
-LIB_DIRS := common init service
+LIB_DIRS := common init sandbox service
 SRC_main := src/main.c
 $(foreach d,$(LIB_DIRS),$(eval SRC_$(d) := $(sort $(wildcard src/$(d)/*.c))))
 
@@ -48,7 +48,7 @@ build/$(1)/lib$(d).a: $$(patsubst %.c,build/$(1)/obj/%.o,$$(SRC_$(d)))
 
 # Link order is the dependency order: a library may only use those after it.
 build/$(1)/lambdad: build/$(1)/obj/src/main.o build/$(1)/libservice.a \
-                    build/$(1)/libinit.a build/$(1)/libcommon.a
+                    build/$(1)/libsandbox.a build/$(1)/libinit.a build/$(1)/libcommon.a
 	$$(CC) $(2) $(3) -o $$@ $$^ $$(LIBS)
 
 -include $$(shell find build/$(1)/obj -name '*.d' 2>/dev/null)
@@ -62,7 +62,7 @@ asan: build/asan/lambdad
 
 # Unit tests: one Criterion binary per test file, so each mirrors one module.
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/unit/%,$(UNIT_SRC))
-build/asan/unit/%: tests/unit/%.c tests/unit/checks.h build/asan/libservice.a build/asan/libinit.a build/asan/libcommon.a
+build/asan/unit/%: tests/unit/%.c tests/unit/checks.h build/asan/libservice.a build/asan/libsandbox.a build/asan/libinit.a build/asan/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $(ASAN_LDFLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcriterion
 

@@ -95,6 +95,11 @@ struct config {
     char **argv; /* bootstrap argv, NULL-terminated */
     char **env;  /* the function's own variables, NULL-terminated */
     size_t argc, envc;
+    /* Sandboxed: who the function runs as, and its syscall filter. */
+    bool drop;
+    uint32_t uid, gid;
+    void *seccomp_bpf; /* owned: struct sock_filter[], or NULL */
+    size_t seccomp_len; /* in instructions */
 };
 
 struct invoke {
@@ -183,6 +188,8 @@ void env_send_frame_now(struct env *e);
 void env_send_shutdown_done(struct env *e);
 
 /* procs.c */
+/* Starts argv in its own process group with its output captured; with
+ * cfg.drop, as the sandbox user under the seccomp filter. */
 int proc_spawn(struct env *e, struct proc *p, char *const argv[], char *const envp[],
                const char *cwd, enum ctl_log_source src, const char *name);
 void proc_drain_output(struct env *e, struct proc *p);

@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,6 +127,33 @@ static void on_output_ready(evutil_socket_t fd, short what, void *arg)
     read_output(p->env, p, 4);
 }
 
+/* In the child, just before exec: the function's code never runs as root.
+ * The order matters: the bounding set needs CAP_SETPCAP, which the user
+ * switch removes; the filter comes last, as it may refuse what came before. */
+static int drop_privileges(const struct config *c)
+{
+    struct rlimit nofile = {.rlim_cur = 1024, .rlim_max = 1024};
+    struct sock_fprog prog;
+
+    if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+        return -1;
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            return -1;
+    if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+        setresuid(c->uid, c->uid, c->uid) < 0)
+        return -1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    if (c->seccomp_bpf) {
+        prog.len = (unsigned short) c->seccomp_len;
+        prog.filter = c->seccomp_bpf;
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static _Noreturn void child_fail(int report_fd, int code)
 {
     (void) !write(report_fd, &code, sizeof code);
@@ -169,6 +200,8 @@ int proc_spawn(struct env *e, struct proc *p, char *const argv[], char *const en
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
             child_fail(rep[1], errno);
         if (cwd && chdir(cwd) < 0)
+            child_fail(rep[1], errno);
+        if (e->cfg.drop && drop_privileges(&e->cfg) < 0)
             child_fail(rep[1], errno);
         execve(argv[0], argv, envp);
         child_fail(rep[1], errno);

@@ -217,6 +217,9 @@ int rootfs_build(const struct sandbox_mounts *m, struct ld_err *err)
         return rc;
     if (!m->opt_dir && (rc = mkdir_in(root, "opt", 0755, err)) < 0)
         return rc;
+    if (!m->opt_dir && m->extensions_dir &&
+        (rc = bind_ro(root, m->extensions_dir, "opt/extensions", true, err)) < 0)
+        return rc;
     if ((rc = mkdir_in(root, "tmp", 01777, err)) < 0)
         return rc;
     snprintf(path, sizeof path, "%s/tmp", root);

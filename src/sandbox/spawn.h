@@ -23,6 +23,8 @@ struct sandbox_mounts {
     const char *task_dir;    /* host dir seen read-only as /var/task (required) */
     const char *runtime_dir; /* host dir seen read-only as /var/runtime, or NULL */
     const char *opt_dir;     /* host dir seen read-only as /opt (layers), or NULL */
+    const char *extensions_dir; /* host dir seen read-only as /opt/extensions, or NULL;
+                                   only when opt_dir is NULL (layers bring their own) */
     uint64_t tmp_mb;         /* size of /tmp (EphemeralStorage), 512 by default */
 };
 

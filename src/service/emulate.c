@@ -26,6 +26,7 @@
 #include "common/http_server.h"
 #include "common/ids.h"
 #include "common/text.h"
+#include "sandbox/spawn.h"
 #include "service/envctl.h"
 
 #define MAX_REQUEST_BYTES 6291456u /* Invoke's synchronous payload limit */
@@ -41,11 +42,21 @@ struct options {
     const char *runtime_id;
     const char *region;
     const char *cpus; /* cpulist, "all", or NULL: as many as the memory buys */
+    bool no_sandbox;
     uint64_t timeout_ms, init_timeout_ms, memory_mb;
     char **env; /* --env K=V, NULL-terminated */
     size_t envc;
     char **argv; /* the bootstrap and its arguments */
     int argc;
+};
+
+/* Paths as the function sees them: inside a sandbox the task root is
+ * /var/task, and the Runtime API has the environment's own loopback. */
+struct view {
+    const char *task_root;
+    const char *extensions_dir;
+    const char *rapi_addr;
+    char bootstrap[PATH_MAX];
 };
 
 struct pending {
@@ -75,6 +86,8 @@ struct emu {
     char bootstrap[PATH_MAX];
     char log_stream[160];
     char arn[512];
+    bool sandboxed;
+    struct view view;
     struct http_server *http;
     struct envctl *env;
     struct pending *queue, *queue_tail; /* waiting to be sent to init */
@@ -370,6 +383,49 @@ static void on_log_ev(evutil_socket_t fd, short what, void *arg)
 
 static int start_env(struct emu *m);
 
+/* Decides sandboxed or not, and how paths look to the function. */
+static int choose_view(struct emu *m)
+{
+    struct view *v = &m->view;
+    size_t tl = strlen(m->task_root);
+    struct ld_err err;
+
+    m->sandboxed = !m->opt.no_sandbox && geteuid() == 0;
+    if (!m->sandboxed) {
+        if (!m->opt.no_sandbox)
+            fprintf(stderr,
+                    "lambdad emulate: not root, so no sandbox: the function runs as your user, "
+                    "sees the host's files, processes and network, and its memory, CPU and "
+                    "process count are not limited (--no-sandbox silences this)\n");
+        v->task_root = m->task_root;
+        v->extensions_dir = m->opt.extensions_dir;
+        v->rapi_addr = "127.0.0.1:0"; /* any free port on the shared loopback */
+        snprintf(v->bootstrap, sizeof v->bootstrap, "%s", m->bootstrap);
+        return 0;
+    }
+    if (sandbox_prepare_host(&err) < 0) {
+        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
+        return -1;
+    }
+    v->task_root = "/var/task";
+    v->extensions_dir = "/opt/extensions";
+    v->rapi_addr = "127.0.0.1:9001";
+    /* Only the task root and the host's /usr tree are seen inside. */
+    if (strncmp(m->bootstrap, m->task_root, tl) == 0 && m->bootstrap[tl] == '/') {
+        snprintf(v->bootstrap, sizeof v->bootstrap, "/var/task%s", m->bootstrap + tl);
+    } else if (strncmp(m->bootstrap, "/usr/", 5) == 0 || strncmp(m->bootstrap, "/bin/", 5) == 0 ||
+               strncmp(m->bootstrap, "/sbin/", 6) == 0) {
+        snprintf(v->bootstrap, sizeof v->bootstrap, "%s", m->bootstrap);
+    } else {
+        fprintf(stderr,
+                "lambdad emulate: %s is outside the task root (%s) and would not be seen inside "
+                "the sandbox: put it in the task root, or use --no-sandbox\n",
+                m->bootstrap, m->task_root);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_env_exit(void *arg, int status)
 {
     struct emu *m = arg;
@@ -425,7 +481,15 @@ static int start_env(struct emu *m)
     size_t i;
     int rc;
 
-    if ((rc = envctl_spawn(m->base, m->exe, &env_ops, m, &m->env, &err)) < 0) {
+    struct envctl_sandbox sb;
+
+    memset(&sb, 0, sizeof sb);
+    sb.mounts.task_dir = m->task_root;
+    sb.mounts.extensions_dir = m->opt.extensions_dir;
+    sb.mounts.tmp_mb = 512;
+    sb.hostname = "localhost";
+    if ((rc = envctl_spawn(m->base, m->exe, m->sandboxed ? &sb : NULL, &env_ops, m, &m->env,
+                           &err)) < 0) {
         fprintf(stderr, "lambdad emulate: %s\n", err.msg);
         return rc;
     }
@@ -437,13 +501,13 @@ static int start_env(struct emu *m)
     ctl_put_u64(&b, CTL_T_MEMORY_MB, m->opt.memory_mb);
     ctl_put_u64(&b, CTL_T_TIMEOUT_MS, m->opt.timeout_ms);
     ctl_put_u64(&b, CTL_T_INIT_TIMEOUT_MS, m->opt.init_timeout_ms);
-    ctl_put_str(&b, CTL_T_ARG, m->bootstrap);
+    ctl_put_str(&b, CTL_T_ARG, m->view.bootstrap);
     for (i = 1; i < (size_t) m->opt.argc; i++)
         ctl_put_str(&b, CTL_T_ARG, m->opt.argv[i]);
     for (i = 0; i < m->opt.envc; i++)
         ctl_put_str(&b, CTL_T_ENV, m->opt.env[i]);
-    ctl_put_str(&b, CTL_T_EXTENSIONS_DIR, m->opt.extensions_dir);
-    ctl_put_str(&b, CTL_T_TASK_ROOT, m->task_root);
+    ctl_put_str(&b, CTL_T_EXTENSIONS_DIR, m->view.extensions_dir);
+    ctl_put_str(&b, CTL_T_TASK_ROOT, m->view.task_root);
     ctl_put_str(&b, CTL_T_REGION, m->opt.region);
     ctl_put_str(&b, CTL_T_ACCOUNT_ID, "000000000000");
     ctl_put_str(&b, CTL_T_LOG_GROUP, log_group);
@@ -452,8 +516,11 @@ static int start_env(struct emu *m)
     ctl_put_str(&b, CTL_T_RUNTIME_ID, m->opt.runtime_id);
     if (environment_cpus(m, cpus, sizeof cpus) == 0)
         ctl_put_str(&b, CTL_T_CPUS, cpus);
-    /* No sandbox yet: the Runtime API takes any free loopback port. */
-    ctl_put_str(&b, CTL_T_RAPI_ADDR, "127.0.0.1:0");
+    ctl_put_str(&b, CTL_T_RAPI_ADDR, m->view.rapi_addr);
+    if (m->sandboxed) {
+        ctl_put_u64(&b, CTL_T_RUN_AS_UID, SANDBOX_UID);
+        ctl_put_u64(&b, CTL_T_RUN_AS_GID, SANDBOX_GID);
+    }
     if ((rc = ctl_end(&b)) < 0) {
         fprintf(stderr, "lambdad emulate: configuration too large\n");
         return rc;
@@ -582,7 +649,9 @@ static void usage(FILE *out)
             "  --init-timeout SECONDS  INIT phase limit (default 10)\n"
             "  --region REGION         (default us-east-1, or AWS_REGION)\n"
             "  --cpus LIST|all         CPUs of the environment (default: one per 1769 MB\n"
-            "                          of memory, at least one, as Lambda gives)\n");
+            "                          of memory, at least one, as Lambda gives)\n"
+            "  --no-sandbox            run init and the function as plain processes\n"
+            "                          (the default when not root)\n");
 }
 
 static int parse_seconds(const char *s, uint64_t lo, uint64_t hi, uint64_t *out_ms)
@@ -606,7 +675,7 @@ static bool name_valid(const char *s)
 static int parse_options(struct options *o, int argc, char **argv)
 {
     enum { O_LISTEN = 1, O_TIMEOUT, O_MEMORY, O_HANDLER, O_TASK_ROOT, O_NAME, O_ENV, O_EXT,
-           O_INIT_TIMEOUT, O_RUNTIME, O_REGION, O_CPUS, O_HELP };
+           O_INIT_TIMEOUT, O_RUNTIME, O_REGION, O_CPUS, O_NO_SANDBOX, O_HELP };
     static const struct option longs[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -620,6 +689,7 @@ static int parse_options(struct options *o, int argc, char **argv)
         {"runtime", required_argument, NULL, O_RUNTIME},
         {"region", required_argument, NULL, O_REGION},
         {"cpus", required_argument, NULL, O_CPUS},
+        {"no-sandbox", no_argument, NULL, O_NO_SANDBOX},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -650,6 +720,7 @@ static int parse_options(struct options *o, int argc, char **argv)
         case O_EXT: o->extensions_dir = optarg; break;
         case O_RUNTIME: o->runtime_id = optarg; break;
         case O_REGION: o->region = optarg; break;
+        case O_NO_SANDBOX: o->no_sandbox = true; break;
         case O_CPUS: {
             cpu_set_t set;
 
@@ -795,6 +866,10 @@ int emulate_main(int argc, char **argv)
     }
     if (find_bootstrap(&m) < 0) {
         fprintf(stderr, "lambdad emulate: bootstrap path too long\n");
+        rc = 2;
+        goto out;
+    }
+    if (choose_view(&m) < 0) {
         rc = 2;
         goto out;
     }

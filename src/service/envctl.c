@@ -7,6 +7,7 @@
 #include "service/envctl.h"
 
 #include "common/stream.h"
+#include "sandbox/spawn.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -131,8 +132,75 @@ static void on_free_ev(evutil_socket_t fd, short what, void *arg)
     envctl_destroy(arg);
 }
 
-int envctl_spawn(struct event_base *base, const char *exe, const struct envctl_ops *ops, void *arg,
-                 struct envctl **out, struct ld_err *err)
+/* init's environment: the channel's fd and the sanitizers' settings. The
+ * function's variables come in START, never from ours. */
+static void init_envp(char *envp[8], char bufs[3][1024])
+{
+    static const char *const keep[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+    size_t ne = 0, i;
+
+    envp[ne++] = (char *) "LAMBDAD_CTL_FD=3";
+    for (i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        const char *v = getenv(keep[i]);
+
+        if (v && snprintf(bufs[i], 1024, "%s=%s", keep[i], v) < 1024)
+            envp[ne++] = bufs[i];
+    }
+    envp[ne] = NULL;
+}
+
+/* init as a plain child process: no isolation (`emulate --no-sandbox`). */
+static pid_t spawn_plain(const char *exe, int ctl_fd, struct ld_err *err)
+{
+    char *argv[] = {(char *) "lambdad", (char *) "init", NULL};
+    char *envp[8], bufs[3][1024];
+    pid_t pid;
+
+    init_envp(envp, bufs);
+    pid = fork();
+    if (pid < 0)
+        return ld_err_set(err, errno, "fork init");
+    if (pid == 0) {
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (dup2(ctl_fd, 3) < 0)
+            _exit(127);
+        execve(exe, argv, envp);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* init as pid 1 of a sandbox (sandbox/spawn.c). */
+static pid_t spawn_sandboxed(const char *exe, int ctl_fd, const struct envctl_sandbox *sb,
+                             struct ld_err *err)
+{
+    char *argv[] = {(char *) "lambdad", (char *) "init", NULL};
+    char *envp[8], bufs[3][1024];
+    struct sandbox_spawn spec;
+    LD_AUTOCLOSE int exe_fd = open(exe, O_PATH | O_CLOEXEC);
+
+    if (exe_fd < 0)
+        return ld_err_set(err, errno, "open %s", exe);
+    init_envp(envp, bufs);
+    memset(&spec, 0, sizeof spec);
+    spec.mounts = sb->mounts;
+    spec.hostname = sb->hostname;
+    spec.exe_fd = exe_fd;
+    spec.argv = argv;
+    spec.envp = envp;
+    spec.keep_fds = &ctl_fd;
+    spec.nkeep = 1;
+    spec.stdio_fd = -1;
+    spec.cgroup_procs_fds = sb->cgroup_procs_fds;
+    spec.ncgroup_procs = sb->ncgroup_procs;
+    return sandbox_spawn(&spec, err);
+}
+
+int envctl_spawn(struct event_base *base, const char *exe, const struct envctl_sandbox *sb,
+                 const struct envctl_ops *ops, void *arg, struct envctl **out, struct ld_err *err)
 {
     struct envctl *c;
     int sv[2], rc;
@@ -140,37 +208,11 @@ int envctl_spawn(struct event_base *base, const char *exe, const struct envctl_o
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return ld_err_set(err, errno, "socketpair");
-    pid = fork();
+    pid = sb ? spawn_sandboxed(exe, sv[1], sb, err) : spawn_plain(exe, sv[1], err);
     if (pid < 0) {
-        rc = errno;
         close(sv[0]);
         close(sv[1]);
-        return ld_err_set(err, rc, "fork init");
-    }
-    if (pid == 0) {
-        static const char *const keep[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
-        char *envp[8];
-        size_t ne = 0, i;
-        char *argv[] = {(char *) "lambdad", (char *) "init", NULL};
-        sigset_t none;
-
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (dup2(sv[1], 3) < 0)
-            _exit(127);
-        envp[ne++] = (char *) "LAMBDAD_CTL_FD=3";
-        for (i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-            const char *v = getenv(keep[i]);
-            static char buf[3][1024];
-
-            if (v) {
-                snprintf(buf[i], sizeof buf[i], "%s=%s", keep[i], v);
-                envp[ne++] = buf[i];
-            }
-        }
-        envp[ne] = NULL;
-        execve(exe, argv, envp);
-        _exit(127);
+        return pid;
     }
     close(sv[1]);
     c = calloc(1, sizeof *c);

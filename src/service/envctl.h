@@ -11,6 +11,7 @@
 
 #include "common/ctl_proto.h"
 #include "common/err.h"
+#include "sandbox/spawn.h"
 
 struct event_base;
 struct envctl;
@@ -23,9 +24,18 @@ struct envctl_ops {
     void (*on_exit)(void *arg, int status);
 };
 
-/* Spawns `exe init` (exe is normally /proc/self/exe). */
-int envctl_spawn(struct event_base *base, const char *exe, const struct envctl_ops *ops, void *arg,
-                 struct envctl **out, struct ld_err *err);
+/* How to isolate init and everything it starts (sandbox/spawn.h). */
+struct envctl_sandbox {
+    struct sandbox_mounts mounts;
+    const char *hostname;
+    const int *cgroup_procs_fds; /* borrowed */
+    int ncgroup_procs;
+};
+
+/* Spawns `exe init` (exe is normally /proc/self/exe): as pid 1 of a new
+ * sandbox when sb is given, else as a plain child process. */
+int envctl_spawn(struct event_base *base, const char *exe, const struct envctl_sandbox *sb,
+                 const struct envctl_ops *ops, void *arg, struct envctl **out, struct ld_err *err);
 /* The scratch buffer to build the next frame in (ctl_begin/ctl_end). */
 struct ld_buf *envctl_frame(struct envctl *c);
 /* Queues what was built in envctl_frame() for sending. */

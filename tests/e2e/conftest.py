@@ -68,12 +68,13 @@ def emulate(lambdad, tmp_path):
     init_timeout (numbers/strings passed as the flags of the same name),
     env (dict, each becomes --env K=V), extensions_dir (default: an empty
     directory, so the machine's /opt/extensions never leaks in), extra_args,
-    cwd (emulate's working directory, default tmp_path)."""
+    cwd (emulate's working directory, default tmp_path), sandbox (default
+    False: --no-sandbox)."""
     started = []
 
     def start(bootstrap, *args, timeout=None, memory=None, handler=None, task_root=None,
               function_name=None, env=None, extensions_dir=None, init_timeout=None,
-              extra_args=(), cwd=None):
+              extra_args=(), cwd=None, sandbox=False):
         workdir = tmp_path / f"emulate{len(started)}"
         workdir.mkdir()
         if extensions_dir is None:
@@ -81,6 +82,11 @@ def emulate(lambdad, tmp_path):
             extensions_dir.mkdir()
         argv = [lambdad, "emulate", "--listen", f"127.0.0.1:{free_port()}",
                 "--extensions-dir", str(extensions_dir)]
+        # Most suites test the environment's APIs and lifecycle with runtimes
+        # that live outside any task root; test_sandbox.py and the like ask
+        # for the sandbox (emulate's default as root) explicitly.
+        if not sandbox:
+            argv.append("--no-sandbox")
         for flag, value in (("--timeout", timeout), ("--memory", memory),
                             ("--handler", handler), ("--task-root", task_root),
                             ("--function-name", function_name),

@@ -66,7 +66,7 @@ def test_cpus_flag_overrides(emulate, cpu_runtime):
 
 
 def test_bad_cpus_flag_is_refused(lambdad, tmp_path):
-    r = subprocess.run([lambdad, "emulate", "--cpus", "1-", "--", "true"], capture_output=True,
+    r = subprocess.run([lambdad, "emulate", "--no-sandbox", "--cpus", "1-", "--", "true"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 2
     assert "--cpus" in r.stderr
