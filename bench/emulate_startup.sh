@@ -33,50 +33,58 @@ def free_port():
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-listen, first, init = [], [], []
-for i in range(runs):
-    port = free_port()
-    log = open(os.path.join(tmp, f"run{i}.log"), "w+")
-    t0 = time.perf_counter()
-    p = subprocess.Popen([lambdad, "emulate", "--listen", f"127.0.0.1:{port}", "--", runtime],
-                         stderr=log, stdout=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if p.poll() is not None or time.perf_counter() - t0 > 10:
-                    sys.exit(f"emulate did not start (run {i})")
-                time.sleep(0.0002)
-        t1 = time.perf_counter()
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        c.request("POST", "/2015-03-31/functions/function/invocations", body=b"{}")
-        r = c.getresponse()
-        r.read()
-        t2 = time.perf_counter()
-        if r.status != 200:
-            sys.exit(f"first invoke answered {r.status}")
-        listen.append((t1 - t0) * 1e3)
-        first.append((t2 - t0) * 1e3)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            log.seek(0)
-            m = re.search(r"Init Duration: ([0-9.]+) ms", log.read())
-            if m:
-                init.append(float(m.group(1)))
-                break
-            time.sleep(0.01)
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=10)
+def measure(extra):
+    listen, first, init = [], [], []
+    for i in range(runs):
+        port = free_port()
+        log = open(os.path.join(tmp, f"run{i}.log"), "w+")
+        t0 = time.perf_counter()
+        p = subprocess.Popen([lambdad, "emulate", "--listen", f"127.0.0.1:{port}"] + extra + ["--", runtime],
+                             stderr=log, stdout=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if p.poll() is not None or time.perf_counter() - t0 > 10:
+                        sys.exit(f"emulate did not start (run {i})")
+                    time.sleep(0.0002)
+            t1 = time.perf_counter()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/2015-03-31/functions/function/invocations", body=b"{}")
+            r = c.getresponse()
+            r.read()
+            t2 = time.perf_counter()
+            if r.status != 200:
+                sys.exit(f"first invoke answered {r.status}")
+            listen.append((t1 - t0) * 1e3)
+            first.append((t2 - t0) * 1e3)
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                log.seek(0)
+                m = re.search(r"Init Duration: ([0-9.]+) ms", log.read())
+                if m:
+                    init.append(float(m.group(1)))
+                    break
+                time.sleep(0.01)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=10)
+
+    return listen, first, init
 
 def show(name, v):
     print(f"{name:<34} median {statistics.median(v):7.2f} ms   worst {max(v):7.2f} ms")
 
-print(f"lambdad emulate start-up, {runs} runs, C runtime")
-show("exec -> listening", listen)
-show("exec -> first invoke answered", first)
-if init:
-    show("Init Duration (REPORT)", init)
+modes = [("--no-sandbox", ["--no-sandbox"])]
+if os.geteuid() == 0:
+    modes.append(("sandboxed (the default as root)", []))
+for label, extra in modes:
+    listen, first, init = measure(extra)
+    print(f"lambdad emulate start-up, {runs} runs, C runtime, {label}")
+    show("exec -> listening", listen)
+    show("exec -> first invoke answered", first)
+    if init:
+        show("Init Duration (REPORT)", init)
 PY

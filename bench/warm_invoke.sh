@@ -14,8 +14,8 @@
 #
 # Environment: ROUNDS (default 5) and ROUND_SECONDS (default 2): alternating
 # rounds per tool, so each is measured ROUNDS x ROUND_SECONDS (>= 10 s);
-# WARMUP (s, default 2), LAMBDAD, RUNTIME, NGINX (paths), VERBOSE=1 to print
-# wrk's raw output.
+# WARMUP (s, default 2), LAMBDAD, RUNTIME, NGINX (paths), EMULATE_FLAGS (extra
+# flags for emulate, e.g. --no-sandbox), VERBOSE=1 to print wrk's raw output.
 set -euo pipefail
 export LC_ALL=C # wrk, awk and printf agree on the decimal point
 cd "$(dirname "$0")/.."
@@ -160,7 +160,7 @@ start_lambdad() {
     local attempt status
     for attempt in 1 2 3; do
         lambdad_port=$(free_port)
-        "$LAMBDAD" emulate --listen "127.0.0.1:$lambdad_port" -- "$RUNTIME" \
+        "$LAMBDAD" emulate --listen "127.0.0.1:$lambdad_port" ${EMULATE_FLAGS:-} -- "$RUNTIME" \
             >"$tmp/lambdad.log" 2>&1 &
         lambdad_pid=$!
         # The first invoke includes INIT, so readiness means a whole invoke.
