@@ -7,7 +7,7 @@
 # to link instead of quietly growing a dependency.
 
 CC      ?= gcc
-PKGS    := libevent_core jansson libcrypto
+PKGS    := libevent_core jansson libcrypto libseccomp
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wswitch-default -Wvla \
            -Wno-missing-field-initializers

@@ -67,7 +67,6 @@ enum ctl_tag {
     CTL_T_RUN_AS_UID = 19,  /* u64: runtime and extensions run as this user, capabilities
                                dropped, no_new_privs, RLIMIT_NOFILE 1024 (sandboxed only) */
     CTL_T_RUN_AS_GID = 20,  /* u64 */
-    CTL_T_SECCOMP_BPF = 21, /* struct sock_filter[] for runtime and extensions (sandboxed only) */
 
     /* CTL_INVOKE */
     CTL_T_REQUEST_ID = 32,

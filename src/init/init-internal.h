@@ -95,11 +95,9 @@ struct config {
     char **argv; /* bootstrap argv, NULL-terminated */
     char **env;  /* the function's own variables, NULL-terminated */
     size_t argc, envc;
-    /* Sandboxed: who the function runs as, and its syscall filter. */
+    /* Sandboxed: who the function runs as. */
     bool drop;
     uint32_t uid, gid;
-    void *seccomp_bpf; /* owned: struct sock_filter[], or NULL */
-    size_t seccomp_len; /* in instructions */
 };
 
 struct invoke {

@@ -171,10 +171,10 @@ static void confine_to_cpus(const struct ctl_frame *f)
     free(list);
 }
 
-/* Sandboxed: the user and syscall filter for the function's processes. */
+/* Sandboxed: the user the function's processes run as. (The syscall filter
+ * came with the sandbox: init and all it starts inherit it.) */
 static int read_credentials(struct config *c, const struct ctl_frame *f)
 {
-    struct ctl_field bpf;
     uint64_t uid, gid;
 
     if (ctl_get_u64(f, CTL_T_RUN_AS_UID, &uid) < 0)
@@ -185,16 +185,6 @@ static int read_credentials(struct config *c, const struct ctl_frame *f)
     c->drop = true;
     c->uid = (uint32_t) uid;
     c->gid = (uint32_t) gid;
-    if (ctl_get(f, CTL_T_SECCOMP_BPF, &bpf) == 0) {
-        /* 8 bytes an instruction; the kernel takes at most 4096 of them. */
-        if (bpf.len == 0 || bpf.len % 8 != 0 || bpf.len / 8 > 4096)
-            return -EINVAL;
-        c->seccomp_bpf = malloc(bpf.len);
-        if (!c->seccomp_bpf)
-            return -ENOMEM;
-        memcpy(c->seccomp_bpf, bpf.p, bpf.len);
-        c->seccomp_len = bpf.len / 8;
-    }
     return 0;
 }
 
@@ -417,7 +407,6 @@ static void env_fini(struct env *e, struct event *sigterm)
     free(c->rapi_addr);
     strv_free(c->argv);
     strv_free(c->env);
-    free(c->seccomp_bpf);
     invoke_clear(&e->inv);
     invoke_clear(&e->queued);
     free(e->init_error_body);

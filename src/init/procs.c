@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -129,11 +127,10 @@ static void on_output_ready(evutil_socket_t fd, short what, void *arg)
 
 /* In the child, just before exec: the function's code never runs as root.
  * The order matters: the bounding set needs CAP_SETPCAP, which the user
- * switch removes; the filter comes last, as it may refuse what came before. */
+ * switch removes. (The seccomp filter is inherited from init.) */
 static int drop_privileges(const struct config *c)
 {
     struct rlimit nofile = {.rlim_cur = 1024, .rlim_max = 1024};
-    struct sock_fprog prog;
 
     if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
         return -1;
@@ -143,15 +140,7 @@ static int drop_privileges(const struct config *c)
     if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
         setresuid(c->uid, c->uid, c->uid) < 0)
         return -1;
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return -1;
-    if (c->seccomp_bpf) {
-        prog.len = (unsigned short) c->seccomp_len;
-        prog.filter = c->seccomp_bpf;
-        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
-            return -1;
-    }
-    return 0;
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 static _Noreturn void child_fail(int report_fd, int code)

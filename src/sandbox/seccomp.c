@@ -171,10 +171,11 @@ void seccomp_fini(struct sandbox_seccomp *f)
 
 int seccomp_apply_in_child(const struct sandbox_seccomp *f)
 {
-    /* no_new_privs first: the kernel only lets a process without
-     * CAP_SYS_ADMIN install a filter once it can no longer gain privileges
-     * through a setuid exec, which could otherwise run a privileged program
-     * under a filter it does not expect. It also holds for root callers. */
+    /* no_new_privs first: without CAP_SYS_ADMIN the kernel accepts a filter
+     * only once the process can no longer gain privileges by exec'ing a
+     * setuid or file-capability program (which could then misbehave under a
+     * filter it does not expect). Set it for root callers too: the function
+     * must not regain privileges through such a program either. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
         return -errno;
     /* No TSYNC flag: the child of clone() has one thread. A zero-length

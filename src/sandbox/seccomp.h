@@ -21,27 +21,27 @@
 /* When a rule applies. Most rules deny a syscall outright; a few look at one
  * argument register (seccomp cannot read memory, so only scalar arguments). */
 enum seccomp_when {
-    SECCOMP_WHEN_ALWAYS = 0, /* every call */
+    SECCOMP_WHEN_ALWAYS = 0,  /* every call */
     SECCOMP_WHEN_ARG_HAS_BIT, /* argument `arg` has any bit of `value` set */
     SECCOMP_WHEN_ARG_EQ32,    /* the low 32 bits of argument `arg` equal `value` */
 };
 
 struct syscall_rule {
-    const char *name;      /* as libseccomp spells it; unknown here: skipped */
-    int errno_value;       /* returned instead of running the call */
-    const char *why;       /* the reason, for readers and reviewers */
-    enum seccomp_when when;
-    unsigned arg;          /* argument index, for the ARG_* forms */
-    uint64_t value;        /* bits or value, for the ARG_* forms */
+    const char *name;       /* as libseccomp spells it; unknown here: skipped */
+    int errno_value;        /* returned instead of running the call */
+    const char *why;        /* the reason, for readers and reviewers */
+    enum seccomp_when when; /* zero (ALWAYS) unless set */
+    unsigned arg;           /* argument index, for the ARG_* forms */
+    uint64_t value;         /* bits or value, for the ARG_* forms */
 };
 
 /* The deny table: a static array, *n set to its length. */
 const struct syscall_rule *seccomp_policy_rules(size_t *n);
 
 struct sandbox_seccomp {
-    struct sock_fprog prog;  /* prog.filter owned; freed by seccomp_fini() */
-    unsigned rules_applied;  /* table entries compiled into the program */
-    unsigned rules_skipped;  /* names not on this arch or unknown to libseccomp */
+    struct sock_fprog prog; /* prog.filter owned; freed by seccomp_fini() */
+    unsigned rules_applied; /* table entries compiled into the program */
+    unsigned rules_skipped; /* names not on this arch or unknown to libseccomp */
 };
 
 /* Compiles the policy for the native architecture. Syscalls made through any

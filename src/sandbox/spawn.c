@@ -13,8 +13,10 @@
  *           6. the root filesystem (rootfs.c), which ends with pivot_root;
  *           7. hostname, loopback up: the Runtime API listens there;
  *           8. stdio and the kept fds moved to 1, 2 and 3...;
- *           9. execveat() of the program fd: EOF on the report pipe.
- *   parent 10. reads the pipe: EOF means exec'd; a record is the failure.
+ *           9. no_new_privs and the seccomp filter, inherited by the program
+ *              and everything it starts;
+ *          10. execveat() of the program fd: EOF on the report pipe.
+ *   parent 11. reads the pipe: EOF means exec'd; a record is the failure.
  *
  * Nothing in the child allocates: it is a copy of a possibly threaded
  * parent, where malloc may be locked forever. */
@@ -37,6 +39,7 @@
 #include <unistd.h>
 
 #include "sandbox/rootfs.h"
+#include "sandbox/seccomp.h"
 
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
 
@@ -120,7 +123,10 @@ static _Noreturn void child_main(const struct sandbox_spawn *s, int report_fd)
     /* 8. */
     if (place_fds(s, &err) < 0)
         child_fail(report_fd, &err);
-    /* 9. */
+    /* 9. seccomp last: it refuses mount, sethostname and the rest above. */
+    if (s->seccomp && seccomp_apply_in_child(s->seccomp) < 0)
+        child_fail(report_fd, (ld_err_set(&err, errno, "seccomp"), &err));
+    /* 10. */
     syscall(SYS_execveat, s->exe_fd, "", s->argv, s->envp, AT_EMPTY_PATH);
     child_fail(report_fd, (ld_err_set(&err, errno, "exec"), &err));
 }

@@ -15,6 +15,8 @@
 
 #include "common/err.h"
 
+struct sandbox_seccomp;
+
 #define SANDBOX_UID 993
 #define SANDBOX_GID 990
 #define SANDBOX_USER "sbx_user1051"
@@ -39,6 +41,9 @@ struct sandbox_spawn {
     int stdio_fd;           /* becomes stdout and stderr; -1 keeps ours */
     const int *cgroup_procs_fds; /* cgroup.procs files to join before exec, or NULL */
     int ncgroup_procs;
+    /* Installed last, just before exec, so the program and everything it
+     * starts inherit it (sandbox/seccomp.h); NULL for none. */
+    const struct sandbox_seccomp *seccomp;
 };
 
 /* Creates the environment and execs the program in it as pid 1. Returns its

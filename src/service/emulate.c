@@ -26,6 +26,7 @@
 #include "common/http_server.h"
 #include "common/ids.h"
 #include "common/text.h"
+#include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "service/envctl.h"
 
@@ -88,6 +89,8 @@ struct emu {
     char arn[512];
     bool sandboxed;
     struct view view;
+    struct sandbox_seccomp seccomp; /* built once, for every environment */
+    bool have_seccomp;
     struct http_server *http;
     struct envctl *env;
     struct pending *queue, *queue_tail; /* waiting to be sent to init */
@@ -403,10 +406,11 @@ static int choose_view(struct emu *m)
         snprintf(v->bootstrap, sizeof v->bootstrap, "%s", m->bootstrap);
         return 0;
     }
-    if (sandbox_prepare_host(&err) < 0) {
+    if (sandbox_prepare_host(&err) < 0 || seccomp_build(&m->seccomp, &err) < 0) {
         fprintf(stderr, "lambdad emulate: %s\n", err.msg);
         return -1;
     }
+    m->have_seccomp = true;
     v->task_root = "/var/task";
     v->extensions_dir = "/opt/extensions";
     v->rapi_addr = "127.0.0.1:9001";
@@ -488,6 +492,7 @@ static int start_env(struct emu *m)
     sb.mounts.extensions_dir = m->opt.extensions_dir;
     sb.mounts.tmp_mb = 512;
     sb.hostname = "localhost";
+    sb.seccomp = m->have_seccomp ? &m->seccomp : NULL;
     if ((rc = envctl_spawn(m->base, m->exe, m->sandboxed ? &sb : NULL, &env_ops, m, &m->env,
                            &err)) < 0) {
         fprintf(stderr, "lambdad emulate: %s\n", err.msg);
@@ -942,6 +947,8 @@ out:
     while (m.nsent)
         pending_free(m.sent[--m.nsent]);
     flush_logs(&m);
+    if (m.have_seccomp)
+        seccomp_fini(&m.seccomp);
     ld_buf_free(&m.logbuf);
     if (m.log_ev)
         event_free(m.log_ev);

@@ -196,6 +196,7 @@ static pid_t spawn_sandboxed(const char *exe, int ctl_fd, const struct envctl_sa
     spec.stdio_fd = -1;
     spec.cgroup_procs_fds = sb->cgroup_procs_fds;
     spec.ncgroup_procs = sb->ncgroup_procs;
+    spec.seccomp = sb->seccomp;
     return sandbox_spawn(&spec, err);
 }
 

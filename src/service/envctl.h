@@ -30,6 +30,7 @@ struct envctl_sandbox {
     const char *hostname;
     const int *cgroup_procs_fds; /* borrowed */
     int ncgroup_procs;
+    const struct sandbox_seccomp *seccomp; /* borrowed; NULL for none */
 };
 
 /* Spawns `exe init` (exe is normally /proc/self/exe): as pid 1 of a new

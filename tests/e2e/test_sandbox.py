@@ -80,6 +80,13 @@ def test_mount_is_refused(sandboxed):
     assert probe(sandboxed, "mount") == "no"
 
 
+def test_syscall_filter_is_on_and_denies_new_namespaces(sandboxed):
+    assert probe(sandboxed, "seccomp") == "2"  # SECCOMP_MODE_FILTER
+    # Creating a user namespace would hand the function capabilities inside
+    # it; the filter refuses unshare whatever the host allows.
+    assert probe(sandboxed, "unshare") == "no"
+
+
 def test_environments_cannot_reach_each_other_or_the_host(emulate, task, tmp_path):
     a = emulate("bootstrap", task_root=task, sandbox=True)
     b = emulate("bootstrap", task_root=task, sandbox=True)

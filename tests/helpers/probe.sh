@@ -15,6 +15,8 @@ while :; do
     gid) out=$(id -g) ;;
     capeff) out=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status) ;;
     nnp) out=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/self/status) ;;
+    seccomp) out=$(sed -n 's/^Seccomp:[[:space:]]*//p' /proc/self/status) ;;
+    unshare) unshare -r true 2>/dev/null && out=yes || out=no ;;
     nofile) out=$(ulimit -n) ;;
     pid1) out=$(cat /proc/1/comm) ;;
     nprocs) out=$(ls -d /proc/[0-9]* | wc -l) ;;
