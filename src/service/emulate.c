@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@
 #include "service/envctl.h"
 
 #define MAX_REQUEST_BYTES 6291456u /* Invoke's synchronous payload limit */
+#define MAX_EVENT_BYTES 1048576u   /* an asynchronous one's (1 MB since Oct 2025) */
+#define MAX_CLIENT_CONTEXT 3583u   /* decoded bytes */
 #define MAX_BUFFERED_RESPONSE 6291556u
 #define TAIL_BYTES 4096u
 
@@ -536,6 +539,31 @@ static int start_env(struct emu *m)
 
 /* --- the invoke frontend --- */
 
+/* X-Amz-Client-Context: base64 of a JSON object, handed on decoded. NULL when
+ * it is not one (or is too long): the caller gets a 400. */
+static char *client_context(const char *b64)
+{
+    size_t l = strlen(b64);
+    unsigned char *dec;
+    json_t *doc;
+    long n;
+
+    if (l > (MAX_CLIENT_CONTEXT + 2) / 3 * 4 || !(dec = malloc(l / 4 * 3 + 4)))
+        return NULL;
+    n = ld_base64_decode(b64, l, dec);
+    doc = n > 0 ? json_loadb((const char *) dec, (size_t) n, 0, NULL) : NULL;
+    /* Compact it: it becomes one header line for the runtime. */
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        free(dec);
+        return NULL;
+    }
+    free(dec);
+    dec = (unsigned char *) json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    return (char *) dec;
+}
+
 static void on_request(struct http_req *req, void *arg)
 {
     struct emu *m = arg;
@@ -581,19 +609,13 @@ static void on_request(struct http_req *req, void *arg)
         return;
     }
     if (http_req_header(req, "X-Amz-Client-Context", cc64, sizeof cc64)) {
-        size_t l = strlen(cc64);
-        unsigned char *dec = malloc(l / 4 * 3 + 4);
-        long n = dec ? ld_base64_decode(cc64, l, dec) : -1;
-
-        if (n < 0 || memchr(dec, '\n', (size_t) n) || memchr(dec, '\r', (size_t) n)) {
-            free(dec);
+        p->client_context = client_context(cc64);
+        if (!p->client_context) {
             pending_free(p);
             reply_aws_error(req, 400, "InvalidRequestContentException",
                             "Client context must be a valid Base64-encoded JSON object.");
             return;
         }
-        dec[n] = '\0';
-        p->client_context = (char *) dec;
     }
     if (http_req_header(req, "X-Amzn-Trace-Id", trace, sizeof trace) && !strpbrk(trace, "\r\n"))
         p->trace_id = strdup(trace);
@@ -601,6 +623,12 @@ static void on_request(struct http_req *req, void *arg)
     ld_uuid_v4(p->request_id);
     if (http_req_body(req)->len)
         ld_buf_append(&p->payload, http_req_body(req)->data, http_req_body(req)->len);
+    if (strcmp(itype, "Event") == 0 && http_req_body(req)->len > MAX_EVENT_BYTES) {
+        pending_free(p);
+        reply_aws_error(req, 413, "RequestTooLargeException",
+                        "Request must be smaller than 1048576 bytes for the InvokeFunction operation");
+        return;
+    }
     if (strcmp(itype, "Event") == 0) {
         char hdr[96];
 

@@ -155,6 +155,24 @@ def wait_report(em, request_id, timeout=20.0):
     return em.wait_log(pattern, timeout=timeout)[0]
 
 
+def wait_events(path, predicate, timeout=20.0):
+    """Waits until the events file holds an event satisfying predicate;
+    returns all events read so far."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = []
+        try:
+            if path.exists():
+                events = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+        except ValueError:
+            events = []  # a line still being written: read again
+        if any(predicate(e) for e in events):
+            return events
+        if time.monotonic() > deadline:
+            pytest.fail(f"no matching event within {timeout} s; events: {events}")
+        time.sleep(0.05)
+
+
 def process_state(pid):
     """'gone', 'zombie' or 'alive' for a pid of this pid namespace (emulate
     runs without a sandbox, so the runtime's getpid() is one of ours)."""
@@ -174,3 +192,60 @@ def wait_process_gone(pid, timeout=10.0):
         time.sleep(0.05)
         state = process_state(pid)
     return state
+
+
+# The start of every extension a test writes on the spot (write_extension):
+# POSIX sh + curl, like tests/helpers/extensions/*.sh, with the calls they
+# all make. `call` records what the API answered to a probe so the test can
+# read it: one line "<label> <status> <body>" appended to $EXT_PROBES.
+EXTENSION_PRELUDE = r'''#!/bin/sh
+set -u
+name=$(basename "$0")
+api="http://${AWS_LAMBDA_RUNTIME_API:?AWS_LAMBDA_RUNTIME_API is not set}/2020-01-01/extension"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# register EVENTS_JSON [curl args...]: registers under the file name; sets $id.
+register() {
+    events=$1
+    shift
+    curl -sS -f -o "$tmp/register" -D "$tmp/headers" -X POST "$api/register" \
+        -H "Lambda-Extension-Name: $name" -H 'Content-Type: application/json' "$@" \
+        --data-binary "{\"events\":$events}" || exit 1
+    id=$(grep -i '^lambda-extension-identifier:' "$tmp/headers" |
+        sed 's/^[^:]*:[[:space:]]*//' | tr -d '\r\n')
+}
+
+# next: the next event's JSON, on one line, into $event.
+next() {
+    event=$(curl -sS -f -H "Lambda-Extension-Identifier: $id" "$api/event/next") || exit 1
+    event=$(printf '%s' "$event" | tr -d '\r\n')
+}
+
+# call LABEL CURL_ARGS...: one request; appends "LABEL STATUS BODY" to $EXT_PROBES.
+call() {
+    label=$1
+    shift
+    status=$(curl -sS -o "$tmp/body" -w '%{http_code}' "$@")
+    printf '%s %s %s\n' "$label" "$status" "$(tr -d '\r\n' < "$tmp/body")" >> "${EXT_PROBES:?}"
+}
+'''
+
+
+def write_extension(directory, name, body):
+    """Writes an executable sh extension `name` into `directory`:
+    EXTENSION_PRELUDE, then `body`. Returns its path."""
+    directory.mkdir(exist_ok=True)
+    path = directory / name
+    path.write_text(EXTENSION_PRELUDE + body)
+    path.chmod(0o755)
+    return path
+
+
+def read_probes(path):
+    """The lines `call` appended: {label: (status, body)}."""
+    probes = {}
+    for line in path.read_text().splitlines():
+        label, status, body = (line.split(" ", 2) + [""])[:3]
+        probes[label] = (int(status), body)
+    return probes

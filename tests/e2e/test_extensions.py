@@ -7,27 +7,7 @@ fails the invoke and resets the environment), and slow post-processing
 import json
 import time
 
-import pytest
-
-from support import ACCOUNT_ARN, wait_report
-
-
-def wait_events(path, predicate, timeout=20.0):
-    """Waits until the events file holds an event satisfying predicate;
-    returns all events read so far."""
-    deadline = time.monotonic() + timeout
-    while True:
-        events = []
-        try:
-            if path.exists():
-                events = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
-        except ValueError:
-            events = []  # a line still being written: read again
-        if any(predicate(e) for e in events):
-            return events
-        if time.monotonic() > deadline:
-            pytest.fail(f"no matching event within {timeout} s; events: {events}")
-        time.sleep(0.05)
+from support import ACCOUNT_ARN, wait_events, wait_report
 
 
 def test_invoke_event(emulate, c_runtime, extensions_dir, tmp_path):

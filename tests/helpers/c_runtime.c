@@ -682,6 +682,30 @@ static void act_error(void)
          doc, sizeof doc - 1, &aux);
 }
 
+/* /error with RIE's X-Ray cause content type. "body":"cause" posts a
+ * document with an errorCause (which the caller must not see), "body":
+ * "garbage" one that is not JSON; prints the status the API answered. */
+static void act_error_cause(void)
+{
+    static const char with_cause[] =
+        "{\"errorMessage\":\"cause boom\",\"errorType\":\"CauseError\","
+        "\"stackTrace\":[\"at handler (index.js:1:1)\"],"
+        "\"errorCause\":{\"working_directory\":\"/var/task\",\"exceptions\":"
+        "[{\"type\":\"CauseError\",\"message\":\"cause boom\",\"stack\":[]}],"
+        "\"paths\":[\"index.js\"]}}";
+    static const char garbage[] = "{\"errorMessage\": \"cut short";
+    char kind[32], path[512];
+    bool g = arg_str("body", kind, sizeof kind) && strcmp(kind, "garbage") == 0;
+    int st;
+
+    invocation_path(path, sizeof path, req_id, "error");
+    st = post(path,
+              "Content-Type: application/vnd.aws.lambda.error.cause+json\r\n"
+              "Lambda-Runtime-Function-Error-Type: Function.CauseError\r\n",
+              g ? garbage : with_cause, g ? sizeof garbage - 1 : sizeof with_cause - 1, &aux);
+    say(STDOUT_FILENO, "error_cause status=%d", st);
+}
+
 static void act_exit(void) { exit((int) arg_num("code", 1)); }
 
 static void act_signal(void)
@@ -987,6 +1011,7 @@ struct action {
 static const struct action actions[] = {
     { "echo", act_echo },         /* payload back; "content_type" sets the type */
     { "error", act_error },       /* /error, Function.Custom, {"errorMessage":"boom",..} */
+    { "error_cause", act_error_cause }, /* /error as error.cause+json, "body":"cause"|"garbage" */
     { "exit", act_exit },         /* exit("code") */
     { "signal", act_signal },     /* raise("signo"), default SIGSEGV */
     { "sleep", act_sleep },       /* sleep "ms", then echo */
