@@ -75,7 +75,8 @@ build/helpers/%: tests/helpers/%.c
 helpers: $(HELPER_BINS)
 
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp $$t --jobs 2; done
 
 e2e: build/asan/lambdad build/release/lambdad helpers
 	cd tests/e2e && LAMBDAD=$(CURDIR)/build/asan/lambdad /usr/bin/python3 -m pytest -q -p no:cacheprovider

@@ -67,6 +67,8 @@ enum ctl_tag {
     CTL_T_RUN_AS_UID = 19,  /* u64: runtime and extensions run as this user, capabilities
                                dropped, no_new_privs, RLIMIT_NOFILE 1024 (sandboxed only) */
     CTL_T_RUN_AS_GID = 20,  /* u64 */
+    CTL_T_PEAK_FD = 21,     /* u64: an inherited fd on the cgroup's memory peak (bytes) */
+    CTL_T_OOM_FD = 22,      /* u64: an inherited fd on its "oom_kill N" counter file */
 
     /* CTL_INVOKE */
     CTL_T_REQUEST_ID = 32,

@@ -95,9 +95,11 @@ struct config {
     char **argv; /* bootstrap argv, NULL-terminated */
     char **env;  /* the function's own variables, NULL-terminated */
     size_t argc, envc;
-    /* Sandboxed: who the function runs as. */
+    /* Sandboxed: who the function runs as, and the cgroup's memory figures
+     * (inherited fds, -1 without). */
     bool drop;
     uint32_t uid, gid;
+    int peak_fd, oom_fd;
 };
 
 struct invoke {
@@ -158,6 +160,7 @@ struct env {
     bool registration_closed;
 
     /* INIT bookkeeping */
+    uint64_t oom_seen; /* OOM kills already accounted for */
     uint64_t init_start_mono_us;
     uint64_t init_duration_us; /* reported on the first invoke after INIT */
     bool report_init_duration;
@@ -203,6 +206,8 @@ void proc_describe_status(int status, char *buf, size_t cap);
  * 10 ms old may be reused (reading /proc costs the warm path more than the
  * rest of the REPORT). */
 uint64_t procs_max_rss_kb(struct env *e, bool fresh);
+/* Out-of-memory kills the cgroup has counted so far (0 without a cgroup). */
+uint64_t procs_oom_kills(const struct env *e);
 void procs_on_sigchld(struct env *e);
 
 /* envvars.c */

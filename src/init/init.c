@@ -7,6 +7,7 @@
 #include "init/init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -22,6 +23,16 @@
 #include "common/http_server.h"
 #include "common/stream.h"
 #include "init/init-internal.h"
+
+static void set_oom_score_adj(const char *v)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        (void) !write(fd, v, strlen(v));
+        close(fd);
+    }
+}
 
 static void on_api_head(struct http_req *req, void *arg)
 {
@@ -188,6 +199,17 @@ static int read_credentials(struct config *c, const struct ctl_frame *f)
     return 0;
 }
 
+/* The cgroup's memory files, inherited: init cannot see the cgroup tree. */
+static void read_memory_fds(struct config *c, const struct ctl_frame *f)
+{
+    uint64_t fd;
+
+    if (ctl_get_u64(f, CTL_T_PEAK_FD, &fd) == 0 && fd > 2 && fd < 1024)
+        c->peak_fd = (int) fd;
+    if (ctl_get_u64(f, CTL_T_OOM_FD, &fd) == 0 && fd > 2 && fd < 1024)
+        c->oom_fd = (int) fd;
+}
+
 static int on_start(struct env *e, const struct ctl_frame *f)
 {
     struct config *c = &e->cfg;
@@ -227,6 +249,7 @@ static int on_start(struct env *e, const struct ctl_frame *f)
     confine_to_cpus(f);
     if ((rc = read_credentials(c, f)) < 0)
         return rc;
+    read_memory_fds(c, f);
 
     e->api = http_server_new(e->base, &api_ops, e, MAX_RESPONSE_BYTES);
     if (!e->api)
@@ -407,6 +430,10 @@ static void env_fini(struct env *e, struct event *sigterm)
     free(c->rapi_addr);
     strv_free(c->argv);
     strv_free(c->env);
+    if (c->peak_fd >= 0)
+        close(c->peak_fd);
+    if (c->oom_fd >= 0)
+        close(c->oom_fd);
     invoke_clear(&e->inv);
     invoke_clear(&e->queued);
     free(e->init_error_body);
@@ -439,10 +466,15 @@ int init_main(int argc, char **argv)
     (void) argv;
     memset(&e, 0, sizeof e);
     e.runtime.out_fd = -1;
+    e.cfg.peak_fd = e.cfg.oom_fd = -1;
     unsetenv("LAMBDAD_CTL_FD");
     signal(SIGPIPE, SIG_IGN);
     /* Orphans of the function come to us, so they can be killed and reaped. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    /* Sandboxed, we share the function's memory limit: when it runs out, the
+     * kernel must pick the function, not us (children start again at 0). */
+    if (getpid() == 1)
+        set_oom_score_adj("-1000");
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 
     e.base = event_base_new();

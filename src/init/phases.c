@@ -692,7 +692,11 @@ void phase_proc_exited(struct env *e, struct proc *p)
     }
     if (!x) {
         bool posted_init_error = e->rt == RT_INIT_ERROR;
+        uint64_t ooms = procs_oom_kills(e);
+        /* The cgroup counted a kill since we last looked: out of memory. */
+        const char *type = ooms > e->oom_seen ? "Runtime.OutOfMemory" : "Runtime.ExitError";
 
+        e->oom_seen = ooms;
         e->rt = RT_NONE;
         if (e->inv.active && (e->inv.delivered || e->init_in_invoke))
             snprintf(msg, sizeof msg, "RequestId: %s Error: Runtime exited with error: %s",
@@ -703,11 +707,11 @@ void phase_proc_exited(struct env *e, struct proc *p)
             init_error_fail(e);
         } else if (e->phase == PH_RT_INIT) {
             env_logf(e, "%s", msg);
-            init_fail(e, "Runtime.ExitError", msg, false);
+            init_fail(e, type, msg, false);
         } else if (e->phase == PH_INVOKE) {
             env_logf(e, "%s", msg);
-            env_logf(e, "Runtime.ExitError");
-            invoke_fail(e, "Runtime.ExitError", msg, "failure");
+            env_logf(e, "%s", type);
+            invoke_fail(e, type, msg, "failure");
         } else {
             begin_stop(e, "failure", e->shutting_down);
         }

@@ -132,6 +132,13 @@ static int drop_privileges(const struct config *c)
 {
     struct rlimit nofile = {.rlim_cur = 1024, .rlim_max = 1024};
 
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+    /* init is exempt from the OOM killer; the function must not be. */
+    if (fd >= 0) {
+        (void) !write(fd, "0", 1);
+        close(fd);
+    }
     if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
         return -1;
     for (int cap = 0; cap <= 63; cap++)
@@ -281,6 +288,10 @@ void procs_kill_all(struct env *e)
 {
     size_t i;
 
+    /* pid 1 of its own namespace (sandboxed): everything else in it dies,
+     * whatever it did to hide (setsid, double fork, new process groups). */
+    if (getpid() == 1)
+        kill(-1, SIGKILL);
     proc_signal(&e->runtime, SIGKILL);
     for (i = 0; i < e->next_ext; i++)
         if (e->ext[i].external)
@@ -374,6 +385,18 @@ uint64_t procs_max_rss_kb(struct env *e, bool fresh)
 
     if (!fresh && last_us && now - last_us < 10000 && last_kb)
         return last_kb;
+    if (e->cfg.peak_fd >= 0) {
+        /* Sandboxed: the cgroup's peak, the whole environment's, as AWS's. */
+        char buf[32];
+        ssize_t n = pread(e->cfg.peak_fd, buf, sizeof buf - 1, 0);
+
+        if (n > 0) {
+            buf[n] = '\0';
+            last_kb = strtoull(buf, NULL, 10) / 1024;
+            last_us = now;
+            return last_kb;
+        }
+    }
     kb += hwm_kb(&e->runtime);
     for (i = 0; i < e->next_ext; i++)
         if (e->ext[i].external)
@@ -393,6 +416,24 @@ static struct proc *find_proc(struct env *e, pid_t pid)
         if (e->ext[i].external && e->ext[i].proc.pid == pid && !e->ext[i].proc.reaped)
             return &e->ext[i].proc;
     return NULL;
+}
+
+uint64_t procs_oom_kills(const struct env *e)
+{
+    char buf[512];
+    const char *p;
+    ssize_t n;
+
+    if (e->cfg.oom_fd < 0)
+        return 0;
+    n = pread(e->cfg.oom_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, "oom_kill ", 9) == 0)
+            return strtoull(p + 9, NULL, 10);
+    return 0;
 }
 
 void procs_on_sigchld(struct env *e)

@@ -22,6 +22,9 @@
  * the kernel's migration, and with CLONE_NEWCGROUP in the same call the group
  * is the new namespace's root (checked on this machine's kernel, 6.18).
  *
+ * Threads: different environments may be used from different threads while
+ * the system stays open; one environment from one thread at a time.
+ *
  * Blocking: create, destroy and kill_all wait for the kernel (processes to
  * die, directories to go) and belong off the event loop. Freeze waits until
  * the group is really frozen, typically tens of microseconds, at most
@@ -98,8 +101,9 @@ int cgroup_env_create(struct cgroup_system *sys, const char *env_id,
 
 /* Opens what a child needs to join the environment (struct cgroup_join). */
 int cgroup_env_join_open(struct cgroup_env *env, struct cgroup_join *join, struct ld_err *err);
-/* In the child: writes "0" to every cgroup.procs file. Allocates nothing
- * and is async-signal-safe, for use between clone() and exec. */
+/* In the child, between clone() and exec: writes "0" to every cgroup.procs
+ * file. Only write() calls on success; a failure fills err the way the rest
+ * of spawn.c's child code does (no malloc). */
 int cgroup_join_self(const struct cgroup_join *join, struct ld_err *err);
 void cgroup_join_close(struct cgroup_join *join);
 
@@ -134,6 +138,13 @@ int cgroup_env_destroy(struct cgroup_env *env, struct ld_err *err);
 
 /* The env id and, for messages and tests, the group's path relative to a
  * hierarchy's mount ("<name>/<env id>"). */
+/* Read-only fds on the environment's memory peak and OOM-kill counter, for a
+ * process that cannot see the cgroup tree (init inside the sandbox preads
+ * them): v1 memory.max_usage_in_bytes and memory.oom_control, v2 memory.peak
+ * (memory.current before 5.19) and memory.events. Both files hold plain
+ * numbers, the counters as "oom_kill N" lines. -ENOTSUP without memory. */
+int cgroup_env_open_memory_stats(struct cgroup_env *env, int *peak_fd, int *oom_fd);
+
 const char *cgroup_env_id(const struct cgroup_env *env);
 int cgroup_env_path(const struct cgroup_env *env, char *buf, size_t cap);
 

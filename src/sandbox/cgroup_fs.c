@@ -73,6 +73,8 @@ ssize_t cgroup_fs_read(int dfd, const char *file, char *buf, size_t cap)
 {
     LD_AUTOCLOSE int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC);
 
+    if (cap > 0)
+        buf[0] = '\0'; /* a failure leaves an empty string, never garbage */
     if (fd < 0)
         return -errno;
     return cgroup_fs_pread(fd, buf, cap);
@@ -83,7 +85,7 @@ int cgroup_fs_parse_u64(const char *s, uint64_t *v)
     unsigned long long x;
     char *end;
 
-    if (strncmp(s, "max", 3) == 0 && (s[3] == '\0' || s[3] == '\n')) {
+    if (s[0] == 'm' && s[1] == 'a' && s[2] == 'x' && (s[3] == '\0' || s[3] == '\n')) {
         *v = UINT64_MAX;
         return 0;
     }
@@ -144,6 +146,16 @@ static bool is_dot(const char *name)
     return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/* Whether a directory may have subdirectories, without reading it: kernfs
+ * (like tmpfs and ext4) counts them in the link count, 2 + subdirs; a file
+ * system that reports 1 does not count, so we must look. */
+static bool has_subdirs(int dfd)
+{
+    struct stat st;
+
+    return fstat(dfd, &st) < 0 || st.st_nlink != 2;
+}
+
 /* Signals the pids one cgroup.procs lists; a pid may span two reads. */
 static int signal_listed(int dfd, int sig)
 {
@@ -196,7 +208,7 @@ static int signal_tree(int dfd, int sig, int depth)
     if (depth > REMOVE_DEPTH_MAX)
         return -ELOOP;
     count = signal_listed(dfd, sig);
-    if (count < 0)
+    if (count < 0 || !has_subdirs(dfd))
         return count;
     d = open_dir(dfd);
     if (!d)
@@ -221,6 +233,20 @@ static int signal_tree(int dfd, int sig, int depth)
 int cgroup_fs_signal_procs(int dfd, int sig)
 {
     return signal_tree(dfd, sig, 0);
+}
+
+bool cgroup_fs_has_groups(int dfd)
+{
+    struct dirent *e;
+    bool found = false;
+    DIR *d = open_dir(dfd);
+
+    if (!d)
+        return true; /* cannot tell: assume so, and leave the parent */
+    while (!found && (e = readdir(d)))
+        found = e->d_type == DT_DIR && e->d_name[0] != '.';
+    closedir(d);
+    return found;
 }
 
 static int remove_group(int parent_dfd, const char *name, bool plain, uint64_t deadline_us,
@@ -255,6 +281,12 @@ static int remove_group(int parent_dfd, const char *name, bool plain, uint64_t d
 
     if (depth > REMOVE_DEPTH_MAX)
         return -ELOOP;
+    /* The usual case first: an empty group without children goes at once
+     * (a cgroup directory's files are the kernel's and go with it). */
+    if (!plain && unlinkat(parent_dfd, name, AT_REMOVEDIR) == 0)
+        return 0;
+    if (!plain && errno != EBUSY && errno != ENOTEMPTY)
+        return errno == ENOENT ? 0 : -errno;
     {
         LD_AUTOCLOSE int dfd =
             openat(parent_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -265,8 +297,7 @@ static int remove_group(int parent_dfd, const char *name, bool plain, uint64_t d
         if (rc < 0)
             return rc;
     }
-    /* EBUSY: processes that were killed have not all left the group yet
-     * (v1 memory groups also take a moment to release their charges). */
+    /* EBUSY: processes that were killed have not all left the group yet. */
     while (unlinkat(parent_dfd, name, AT_REMOVEDIR) < 0) {
         if (errno == ENOENT)
             return 0;

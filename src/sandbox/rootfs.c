@@ -117,8 +117,10 @@ static int write_file(const char *root, const char *rel, const char *text, struc
 
 static int make_etc(const char *root, struct ld_err *err)
 {
-    static const char *const host_files[] = {"hosts", "resolv.conf", "nsswitch.conf", "localtime",
-                                             "ssl", "ca-certificates", "ld.so.cache"};
+    /* alternatives: Debian's /usr/bin/awk, editor... are links through it. */
+    static const char *const host_files[] = {"hosts",       "resolv.conf",     "nsswitch.conf",
+                                             "localtime",   "ssl",             "ca-certificates",
+                                             "ld.so.cache", "alternatives"};
     char src[64], rel[64];
     size_t i;
     int rc;

@@ -76,6 +76,9 @@ struct cgroup_ops {
     int (*peak_memory)(struct cgroup_env *env, uint64_t *bytes);
     int (*oom_kills)(struct cgroup_env *env, uint64_t *count);
     int (*kill_all)(struct cgroup_env *env, struct ld_err *err);
+    /* Optional: undoes what open made besides the parent groups, before
+     * cgroup_system_close() removes those. */
+    void (*close)(struct cgroup_system *sys);
 };
 
 extern const struct cgroup_ops cgroup_v1_ops;
@@ -108,6 +111,8 @@ int cgroup_fs_key_u64(const char *text, const char *key, uint64_t *v);
 /* Sends sig to every process in the group's cgroup.procs and in its child
  * groups'; returns how many were listed. */
 int cgroup_fs_signal_procs(int dfd, int sig);
+/* True if dfd has a child group other than our dot-named helpers. */
+bool cgroup_fs_has_groups(int dfd);
 /* Removes the group `name` under parent_dfd, its child groups first,
  * retrying while the kernel says EBUSY until deadline_us (ld_mono_us()).
  * With plain, the regular files in them are unlinked first (test trees). */

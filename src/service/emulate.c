@@ -27,6 +27,7 @@
 #include "common/http_server.h"
 #include "common/ids.h"
 #include "common/text.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "service/envctl.h"
@@ -94,6 +95,8 @@ struct emu {
     struct view view;
     struct sandbox_seccomp seccomp; /* built once, for every environment */
     bool have_seccomp;
+    struct cgroup_system *cgsys; /* sandboxed: our groups, one per environment */
+    struct cgroup_env *cg;       /* the current environment's */
     struct http_server *http;
     struct envctl *env;
     struct pending *queue, *queue_tail; /* waiting to be sent to init */
@@ -465,6 +468,31 @@ static const struct envctl_ops env_ops = {
     .on_exit = on_env_exit,
 };
 
+/* A fresh cgroup for the next environment: MemorySize as a hard limit, CPU in
+ * proportion, 1024 tasks. The old one goes first, with whatever it held. */
+static int environment_cgroup(struct emu *m, struct cgroup_join *join, int stats[2])
+{
+    struct cgroup_limits lim = {.memory_mb = (uint32_t) m->opt.memory_mb, .pids_max = 1024};
+    struct ld_err err;
+    char id[32];
+
+    if (!m->cgsys)
+        return 0;
+    if (m->cg) {
+        cgroup_env_destroy(m->cg, &err);
+        m->cg = NULL;
+    }
+    snprintf(id, sizeof id, "env%d", m->restarts);
+    if (cgroup_env_create(m->cgsys, id, &lim, &m->cg, &err) < 0 ||
+        cgroup_env_join_open(m->cg, join, &err) < 0) {
+        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
+        return -1;
+    }
+    if (cgroup_env_open_memory_stats(m->cg, &stats[0], &stats[1]) < 0)
+        stats[0] = stats[1] = -1; /* REPORT falls back to the processes' own peak */
+    return 0;
+}
+
 /* The cpulist for the environment, or -1 to leave it unconfined. */
 static int environment_cpus(const struct emu *m, char *buf, size_t cap)
 {
@@ -489,15 +517,28 @@ static int start_env(struct emu *m)
     int rc;
 
     struct envctl_sandbox sb;
+    struct cgroup_join join = {.clone_fd = -1};
+    int stats[2] = {-1, -1};
 
     memset(&sb, 0, sizeof sb);
+    if (m->sandboxed && environment_cgroup(m, &join, stats) < 0)
+        return -1;
+    sb.cgroup_procs_fds = join.procs_fds;
+    sb.ncgroup_procs = join.nfds;
+    sb.extra_fds = stats;
+    sb.nextra = stats[0] >= 0 ? 2 : 0;
     sb.mounts.task_dir = m->task_root;
     sb.mounts.extensions_dir = m->opt.extensions_dir;
     sb.mounts.tmp_mb = 512;
     sb.hostname = "localhost";
     sb.seccomp = m->have_seccomp ? &m->seccomp : NULL;
-    if ((rc = envctl_spawn(m->base, m->exe, m->sandboxed ? &sb : NULL, &env_ops, m, &m->env,
-                           &err)) < 0) {
+    rc = envctl_spawn(m->base, m->exe, m->sandboxed ? &sb : NULL, &env_ops, m, &m->env, &err);
+    cgroup_join_close(&join); /* init has joined, or is gone */
+    if (stats[0] >= 0) {
+        close(stats[0]);
+        close(stats[1]);
+    }
+    if (rc < 0) {
         fprintf(stderr, "lambdad emulate: %s\n", err.msg);
         return rc;
     }
@@ -528,6 +569,10 @@ static int start_env(struct emu *m)
     if (m->sandboxed) {
         ctl_put_u64(&b, CTL_T_RUN_AS_UID, SANDBOX_UID);
         ctl_put_u64(&b, CTL_T_RUN_AS_GID, SANDBOX_GID);
+    }
+    if (sb.nextra == 2) { /* inside: 3 is the channel, then these */
+        ctl_put_u64(&b, CTL_T_PEAK_FD, 4);
+        ctl_put_u64(&b, CTL_T_OOM_FD, 5);
     }
     if ((rc = ctl_end(&b)) < 0) {
         fprintf(stderr, "lambdad emulate: configuration too large\n");
@@ -852,6 +897,21 @@ static int find_bootstrap(struct emu *m)
     return 0; /* not found: INIT will say so, as Lambda does */
 }
 
+/* Our own parent group, named after the port: a crashed emulate's leftovers
+ * on the same port are swept, and two emulates never sweep each other. */
+static int open_cgroups(struct emu *m)
+{
+    struct ld_err err;
+    char name[64];
+
+    snprintf(name, sizeof name, "lambdad-emulate-%d", http_server_port(m->http));
+    if (cgroup_system_open(&m->cgsys, name, &err) < 0) {
+        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct emu *m = arg;
@@ -957,6 +1017,8 @@ int emulate_main(int argc, char **argv)
         goto out;
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
+    if (m.sandboxed && open_cgroups(&m) < 0)
+        goto out;
     if (start_env(&m) < 0)
         goto out;
     event_base_dispatch(m.base);
@@ -965,6 +1027,10 @@ int emulate_main(int argc, char **argv)
 out:
     if (m.env)
         envctl_free(m.env);
+    if (m.cg)
+        cgroup_env_destroy(m.cg, &err);
+    if (m.cgsys)
+        cgroup_system_close(m.cgsys);
     http_server_free(m.http);
     while (m.queue) {
         struct pending *p = m.queue;

@@ -191,8 +191,15 @@ static pid_t spawn_sandboxed(const char *exe, int ctl_fd, const struct envctl_sa
     spec.exe_fd = exe_fd;
     spec.argv = argv;
     spec.envp = envp;
-    spec.keep_fds = &ctl_fd;
-    spec.nkeep = 1;
+    int keep[8];
+
+    if (sb->nextra > 7)
+        return ld_err_set(err, EINVAL, "too many fds for init");
+    keep[0] = ctl_fd;
+    for (int i = 0; i < sb->nextra; i++)
+        keep[1 + i] = sb->extra_fds[i];
+    spec.keep_fds = keep;
+    spec.nkeep = 1 + sb->nextra;
     spec.stdio_fd = -1;
     spec.cgroup_procs_fds = sb->cgroup_procs_fds;
     spec.ncgroup_procs = sb->ncgroup_procs;

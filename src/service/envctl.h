@@ -31,6 +31,8 @@ struct envctl_sandbox {
     const int *cgroup_procs_fds; /* borrowed */
     int ncgroup_procs;
     const struct sandbox_seccomp *seccomp; /* borrowed; NULL for none */
+    const int *extra_fds; /* borrowed: passed to init as 4, 5, ... (after the channel's 3) */
+    int nextra;
 };
 
 /* Spawns `exe init` (exe is normally /proc/self/exe): as pid 1 of a new

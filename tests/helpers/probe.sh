@@ -29,6 +29,14 @@ while :; do
         rm -f /tmp/fill ;;
     curl) curl -s -m 2 -o /dev/null "$arg" && out=yes || out=no ;;
     hostname) out=$(hostname) ;;
+    hog) head -c "${arg}000000" /dev/zero | tail >/dev/null; out=survived ;;
+    selfhog) exec tail /dev/zero ;; # the runtime itself grows until killed
+    spin) # a busy loop for $arg seconds; reports the CPU ticks it got (of 100/s)
+        timeout "$arg" sh -c 'while :; do :; done'
+        out=$(awk '{print $16 + $17}' /proc/$$/stat) ;;
+    forkbomb) n=0
+        while [ $n -lt "$arg" ]; do sleep 30 & n=$((n + 1)); done 2>/dev/null
+        out=started ;;
     ifaces) out=$(sed -n 's/^ *\([^:]*\):.*/\1/p' /proc/net/dev | tr '\n' ' ') ;;
     cgroup) out=$(cat /proc/self/cgroup | tr '\n' ' ') ;;
     *) out="unknown probe" ;;

@@ -1,0 +1,60 @@
+"""Resource limits of a sandboxed environment: memory (out-of-memory is
+reported as AWS reports it, and the next invoke gets a fresh runtime), the
+task count (a fork bomb is contained), and CPU in proportion to memory.
+Needs root (cgroups)."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from support import HELPERS_SRC
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root")
+
+
+@pytest.fixture
+def task(tmp_path):
+    d = tmp_path / "task"
+    d.mkdir()
+    shutil.copy(HELPERS_SRC / "probe.sh", d / "bootstrap")
+    (d / "bootstrap").chmod(0o755)
+    return d
+
+
+def payload(what, arg=""):
+    return json.dumps({"probe": what, "arg": arg}).encode()
+
+
+def test_out_of_memory_is_reported_and_the_environment_recovers(emulate, task):
+    em = emulate("bootstrap", task_root=task, sandbox=True, memory=256, timeout=30)
+    rid, doc, _ = em.invoke_error(payload("selfhog"), timeout=120)
+    assert doc["errorType"] == "Runtime.OutOfMemory"
+    assert doc["errorMessage"] == f"RequestId: {rid} Error: Runtime exited with error: signal: killed"
+    report = em.wait_log(rf"^REPORT RequestId: {rid}\t.*$")[0].group(0)
+    assert "Max Memory Used: 256 MB" in report
+    assert "Error Type: Runtime.OutOfMemory" in report
+    # A fresh runtime answers the next invoke.
+    _, body = em.invoke_ok(payload("uid"), timeout=60)
+    assert json.loads(body)["out"] == "993"
+
+
+def test_fork_bomb_is_contained(emulate, task):
+    em = emulate("bootstrap", task_root=task, sandbox=True, memory=512, timeout=5)
+    # 2,000 processes against a limit of 1,024: forks fail, the invoke times
+    # out, and the reset kills whatever was started.
+    _, doc, _ = em.invoke_error(payload("forkbomb", "2000"), timeout=120)
+    assert doc["errorType"] == "Sandbox.Timedout"
+    _, body = em.invoke_ok(payload("nprocs"), timeout=60)
+    assert int(json.loads(body)["out"]) < 10
+
+
+def test_cpu_follows_memory(emulate, task):
+    # 256 MB buys 256/1769 = 14.5 % of a CPU on Lambda: a busy loop of 2 s
+    # gets about 29 ticks (of 100 a second). Generous bounds: the machine is
+    # shared, and the point is that it is far from 200.
+    em = emulate("bootstrap", task_root=task, sandbox=True, memory=256, timeout=30)
+    _, body = em.invoke_ok(payload("spin", "2"), timeout=60)
+    ticks = int(json.loads(body)["out"])
+    assert 5 <= ticks <= 80, ticks
