@@ -58,3 +58,29 @@ def test_cpu_follows_memory(emulate, task):
     _, body = em.invoke_ok(payload("spin", "2"), timeout=60)
     ticks = int(json.loads(body)["out"])
     assert 5 <= ticks <= 80, ticks
+
+
+def freezer_state(port):
+    path = f"/sys/fs/cgroup/freezer/lambdad-emulate-{port}/env0/freezer.state"
+    if not os.path.exists(path):
+        pytest.skip("no cgroup v1 freezer on this machine")
+    with open(path) as f:
+        return f.read().strip()
+
+
+def test_idle_environment_is_frozen_and_thawed_for_the_next_invoke(emulate, task):
+    import time
+
+    em = emulate("bootstrap", task_root=task, sandbox=True, memory=512)
+    assert json.loads(em.invoke_ok(payload("uid"))[1])["out"] == "993"
+    # Idle for a while: frozen, as Lambda freezes environments between invokes.
+    deadline = time.monotonic() + 10
+    while freezer_state(em.port) != "FROZEN" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert freezer_state(em.port) == "FROZEN"
+    # The next invoke thaws it and is answered as usual.
+    assert json.loads(em.invoke_ok(payload("uid"))[1])["out"] == "993"
+    # and SIGTERM still reaches a frozen environment (teardown checks the exit).
+    deadline = time.monotonic() + 10
+    while freezer_state(em.port) != "FROZEN" and time.monotonic() < deadline:
+        time.sleep(0.05)
