@@ -151,7 +151,6 @@ static int make_dev(const char *root, struct ld_err *err)
     };
     char path[512], src[32], rel[32];
     size_t i;
-    int rc;
 
     snprintf(path, sizeof path, "%s/dev", root);
     if (mkdir(path, 0755) < 0 && errno != EEXIST)
@@ -184,7 +183,7 @@ static int make_dev(const char *root, struct ld_err *err)
     snprintf(path, sizeof path, "%s/dev/shm", root);
     if (mkdir(path, 01777) < 0 && errno != EEXIST)
         return ld_err_set(err, errno, "mkdir /dev/shm");
-    if ((rc = mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k")) < 0)
+    if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=65536k") < 0)
         return ld_err_set(err, errno, "mount /dev/shm");
     return 0;
 }

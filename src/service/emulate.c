@@ -638,7 +638,7 @@ static char *client_context(const char *b64)
     json_t *doc;
     long n;
 
-    if (l > (MAX_CLIENT_CONTEXT + 2) / 3 * 4 || !(dec = malloc(l / 4 * 3 + 4)))
+    if (l > (size_t) (MAX_CLIENT_CONTEXT + 2) / 3 * 4 || !(dec = malloc(l / 4 * 3 + 4)))
         return NULL;
     n = ld_base64_decode(b64, l, dec);
     doc = n > 0 ? json_loadb((const char *) dec, (size_t) n, 0, NULL) : NULL;
