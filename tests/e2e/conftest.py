@@ -61,6 +61,18 @@ def extensions_dir(tmp_path):
 
 
 @pytest.fixture
+def probe_task(tmp_path):
+    """A task root holding tests/helpers/probe.sh as its bootstrap, as a
+    user's zip would: the sandbox shows a function nothing outside it."""
+    d = tmp_path / "task"
+    d.mkdir()
+    shutil.copy(HELPERS_SRC / "probe.sh", d / "bootstrap")
+    (d / "bootstrap").chmod(0o755)
+    (d / "data.txt").write_text("the function's own file\n")
+    return d
+
+
+@pytest.fixture
 def emulate(lambdad, tmp_path):
     """Returns start(bootstrap, *args, **options) -> Emulator, listening.
 

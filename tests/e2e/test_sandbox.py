@@ -4,7 +4,6 @@ as root; these tests need root and skip otherwise."""
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -15,14 +14,8 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs roo
 
 
 @pytest.fixture
-def task(tmp_path):
-    """A task root holding the probe runtime, as a user's zip would."""
-    d = tmp_path / "task"
-    d.mkdir()
-    shutil.copy(HELPERS_SRC / "probe.sh", d / "bootstrap")
-    (d / "bootstrap").chmod(0o755)
-    (d / "data.txt").write_text("the function's own file\n")
-    return d
+def task(probe_task):
+    return probe_task
 
 
 def probe(em, what, arg=""):

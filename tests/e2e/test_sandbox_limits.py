@@ -5,22 +5,16 @@ Needs root (cgroups)."""
 
 import json
 import os
-import shutil
 
 import pytest
 
-from support import HELPERS_SRC
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root")
 
 
 @pytest.fixture
-def task(tmp_path):
-    d = tmp_path / "task"
-    d.mkdir()
-    shutil.copy(HELPERS_SRC / "probe.sh", d / "bootstrap")
-    (d / "bootstrap").chmod(0o755)
-    return d
+def task(probe_task):
+    return probe_task
 
 
 def payload(what, arg=""):
