@@ -2,13 +2,18 @@
 other environments or root must fail. emulate sandboxes by default when run
 as root; these tests need root and skip otherwise."""
 
+import glob
+import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
+import time
 
 import pytest
 
-from support import HELPERS_SRC
+from support import HELPERS_SRC, INVOKE_PATH, free_port
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root")
 
@@ -111,3 +116,63 @@ def test_nothing_is_left_behind(emulate, task):
     assert not os.path.exists(f"/proc/{init_pid}")
     with open("/proc/self/mountinfo") as f:
         assert "/run/lambdad/root" not in f.read()
+
+
+def _start_emulate(lambdad, port, task, log):
+    p = subprocess.Popen([lambdad, "emulate", "--listen", f"127.0.0.1:{port}", "--task-root",
+                          str(task), "--", "bootstrap"], stdout=subprocess.DEVNULL, stderr=log,
+                         start_new_session=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return p
+        except OSError:
+            assert p.poll() is None, "emulate exited"
+            time.sleep(0.05)
+    p.kill()
+    pytest.fail("emulate did not listen")
+
+
+def _invoke(port, what):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("POST", INVOKE_PATH, body=json.dumps({"probe": what}).encode())
+    r = c.getresponse()
+    return r.status, json.loads(r.read())
+
+
+def _groups(port):
+    return [d for d in glob.glob(f"/sys/fs/cgroup/*/lambdad-emulate-{port}")]
+
+
+def test_kill_9_of_emulate_leaves_nothing_running_and_the_next_start_sweeps(lambdad, task,
+                                                                             tmp_path):
+    port = free_port()
+    with open(tmp_path / "first.log", "wb") as log:
+        first = _start_emulate(lambdad, port, task, log)
+    try:
+        assert _invoke(port, "uid") == (200, {"probe": "uid", "out": "993"})
+        init_pid = int(subprocess.run(["pgrep", "-P", str(first.pid)], capture_output=True,
+                                      text=True).stdout.split()[0])
+    finally:
+        first.kill()  # SIGKILL: emulate cannot clean up anything
+        first.wait()
+    # The environment dies with its parent (init's parent-death signal; init
+    # is pid 1 of its namespace, so everything in it goes too).
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{init_pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{init_pid}")
+    # Its cgroups are still there: nobody removed them...
+    if not _groups(port):
+        pytest.skip("no cgroup v1 hierarchy here")
+    # ...until the next emulate on that port starts, sweeps them, and on a
+    # clean stop removes its own.
+    with open(tmp_path / "second.log", "wb") as log:
+        second = _start_emulate(lambdad, port, task, log)
+    try:
+        assert _invoke(port, "uid") == (200, {"probe": "uid", "out": "993"})
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0
+    assert _groups(port) == []
