@@ -7,7 +7,7 @@
 # to link instead of quietly growing a dependency.
 
 CC      ?= gcc
-PKGS    := libevent_core jansson libcrypto libseccomp
+PKGS    := libevent_core jansson libcrypto libseccomp sqlite3 libarchive
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wswitch-default -Wvla \
            -Wno-missing-field-initializers
@@ -74,7 +74,7 @@ build/helpers/%: tests/helpers/%.c
 
 helpers: $(HELPER_BINS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) build/asan/lambdad
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp $$t --jobs 2; done
 
@@ -83,9 +83,16 @@ e2e: build/asan/lambdad build/release/lambdad helpers
 
 test: unit e2e
 
-bench: build/release/lambdad helpers
+# Benchmark drivers written in C link the release libraries directly.
+build/bench/%: bench/%.c build/release/libservice.a build/release/libsandbox.a \
+               build/release/libinit.a build/release/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+bench: build/release/lambdad helpers build/bench/cold_start
 	bash bench/warm_invoke.sh
 	bash bench/emulate_startup.sh
+	build/bench/cold_start build/release/lambdad build/helpers/c_runtime 100
 
 fuzz:
 	bash tests/fuzz/build.sh

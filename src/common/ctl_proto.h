@@ -87,6 +87,11 @@ enum ctl_tag {
     CTL_T_INIT_DURATION_US = 51, /* u64, only on the first invoke after INIT */
     CTL_T_MAX_MEMORY_KB = 52,    /* u64 */
     CTL_T_RESET = 53,            /* u64 1: the environment was reset (next invoke re-INITs) */
+    /* CTL_INIT_DONE, for cold-start breakdowns: init's CLOCK_MONOTONIC in µs
+     * (the parent's clock too: environments get no time namespace) when INIT
+     * began and when the runtime's process had been started. */
+    CTL_T_INIT_BEGIN_MONO_US = 54,
+    CTL_T_RUNTIME_SPAWNED_MONO_US = 55,
 
     /* CTL_LOG */
     CTL_T_LOG_SOURCE = 64, /* u64, enum ctl_log_source */

@@ -162,6 +162,7 @@ struct env {
     /* INIT bookkeeping */
     uint64_t oom_seen; /* OOM kills already accounted for */
     uint64_t init_start_mono_us;
+    uint64_t runtime_spawned_mono_us;
     uint64_t init_duration_us; /* reported on the first invoke after INIT */
     bool report_init_duration;
     bool init_in_invoke; /* a suppressed INIT run inside an invoke */

@@ -98,6 +98,9 @@ static void send_init_done(struct env *e, enum ctl_status st, const char *etype,
     ctl_begin(&b, &e->frame, CTL_INIT_DONE);
     ctl_put_u64(&b, CTL_T_STATUS, st);
     ctl_put_u64(&b, CTL_T_DURATION_US, ld_mono_us() - e->init_start_mono_us);
+    ctl_put_u64(&b, CTL_T_INIT_BEGIN_MONO_US, e->init_start_mono_us);
+    if (e->runtime_spawned_mono_us)
+        ctl_put_u64(&b, CTL_T_RUNTIME_SPAWNED_MONO_US, e->runtime_spawned_mono_us);
     ctl_put_str(&b, CTL_T_ERROR_TYPE, etype);
     if (body)
         ctl_put(&b, CTL_T_PAYLOAD, body, len);
@@ -495,6 +498,7 @@ static void start_runtime(struct env *e)
         return;
     }
     e->rt = RT_STARTED;
+    e->runtime_spawned_mono_us = ld_mono_us();
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)

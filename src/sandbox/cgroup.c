@@ -151,6 +151,18 @@ undo:
     return rc;
 }
 
+int cgroup_env_set_limits(struct cgroup_env *env, const struct cgroup_limits *lim,
+                          struct ld_err *err)
+{
+    const struct cgroup_system *sys = env->sys;
+
+    if (lim->memory_mb && (sys->ctls & (CG_MEMORY | CG_CPU)) != (CG_MEMORY | CG_CPU))
+        return ld_err_set(err, ENOTSUP, "cgroup env %s: memory and cpu controllers", env->id);
+    if (lim->pids_max && !(sys->ctls & CG_PIDS))
+        return ld_err_set(err, ENOTSUP, "cgroup env %s: pids controller", env->id);
+    return sys->ops->env_limit(env, lim, err);
+}
+
 const char *cgroup_env_id(const struct cgroup_env *env)
 {
     return env->id;

@@ -82,6 +82,14 @@ int cgroup_system_open(struct cgroup_system **out, const char *name, struct ld_e
 int cgroup_system_open_v2_at(struct cgroup_system **out, const char *root, const char *name,
                              struct ld_err *err);
 
+/* Mounts a controller-less v1 hierarchy with the favordynmods option on
+ * `mountpoint` (kept mounted), so that moving a process into a cgroup no
+ * longer waits for an RCU grace period (cgroup_favor.c says why). Does
+ * nothing when already done or when LAMBDAD_CGROUP_FAVORDYNMODS=0. Fails on
+ * kernels before 6.0 or without v1 support: the caller warns and goes on. */
+#define CGROUP_FAVOR_MOUNT "/run/lambdad/cgroup-favordynmods"
+int cgroup_favor_dynmods(const char *mountpoint, struct ld_err *err);
+
 /* 1 or 2. */
 int cgroup_system_version(const struct cgroup_system *sys);
 
@@ -98,6 +106,12 @@ uint64_t cgroup_cpu_quota_us(uint32_t memory_mb);
 int cgroup_env_create(struct cgroup_system *sys, const char *env_id,
                       const struct cgroup_limits *lim, struct cgroup_env **out,
                       struct ld_err *err);
+
+/* Sets limits on a group created without them (an environment prepared
+ * before its function was known): memory and CPU once, before the function's
+ * code runs in it. */
+int cgroup_env_set_limits(struct cgroup_env *env, const struct cgroup_limits *lim,
+                          struct ld_err *err);
 
 /* Opens what a child needs to join the environment (struct cgroup_join). */
 int cgroup_env_join_open(struct cgroup_env *env, struct cgroup_join *join, struct ld_err *err);

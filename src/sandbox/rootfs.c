@@ -12,7 +12,9 @@
  *      with the sandbox user;
  *   4. /var/task, /var/runtime and /opt from the environment's own dirs,
  *      read-only; /tmp a tmpfs of EphemeralStorage's size, owned by the
- *      sandbox user;
+ *      sandbox user. A blank environment (no task dir yet: prepared before
+ *      its function is known) gets empty mount points there instead, which
+ *      sandbox/code_mounts.c fills later;
  *   5. a minimal /dev: the five character devices bound from the host, a
  *      /dev/shm tmpfs, the /dev/fd and std* links;
  *   6. pivot_root, then the old root is detached: no host path is reachable;
@@ -207,16 +209,24 @@ int rootfs_build(const struct sandbox_mounts *m, struct ld_err *err)
         (rc = link_or_bind(root, "/sbin", err)) < 0 || (rc = make_etc(root, err)) < 0)
         return rc;
     /* 4. */
-    if ((rc = mkdir_in(root, "var", 0755, err)) < 0 ||
-        (rc = bind_ro(root, m->task_dir, "var/task", false, err)) < 0)
+    if ((rc = mkdir_in(root, "var", 0755, err)) < 0)
         return rc;
+    if (!m->task_dir) {
+        /* Blank: every mount point sandbox_mount_code() may use. */
+        if ((rc = mkdir_in(root, "var/task", 0755, err)) < 0 ||
+            (rc = mkdir_in(root, "opt", 0755, err)) < 0 ||
+            (rc = mkdir_in(root, "opt/extensions", 0755, err)) < 0)
+            return rc;
+    } else if ((rc = bind_ro(root, m->task_dir, "var/task", false, err)) < 0) {
+        return rc;
+    }
     if (m->runtime_dir && (rc = bind_ro(root, m->runtime_dir, "var/runtime", false, err)) < 0)
         return rc;
     if (!m->runtime_dir && (rc = mkdir_in(root, "var/runtime", 0755, err)) < 0)
         return rc;
     if (m->opt_dir && (rc = bind_ro(root, m->opt_dir, "opt", false, err)) < 0)
         return rc;
-    if (!m->opt_dir && (rc = mkdir_in(root, "opt", 0755, err)) < 0)
+    if (m->task_dir && !m->opt_dir && (rc = mkdir_in(root, "opt", 0755, err)) < 0)
         return rc;
     if (!m->opt_dir && m->extensions_dir &&
         (rc = bind_ro(root, m->extensions_dir, "opt/extensions", true, err)) < 0)

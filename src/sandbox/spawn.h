@@ -22,7 +22,8 @@ struct sandbox_seccomp;
 #define SANDBOX_USER "sbx_user1051"
 
 struct sandbox_mounts {
-    const char *task_dir;    /* host dir seen read-only as /var/task (required) */
+    const char *task_dir;    /* host dir seen read-only as /var/task; NULL: a blank
+                                environment, filled later by sandbox_mount_code() */
     const char *runtime_dir; /* host dir seen read-only as /var/runtime, or NULL */
     const char *opt_dir;     /* host dir seen read-only as /opt (layers), or NULL */
     const char *extensions_dir; /* host dir seen read-only as /opt/extensions, or NULL;
@@ -51,6 +52,14 @@ struct sandbox_spawn {
  * the child ("mount /usr: ..."). The caller reaps it; everything inside
  * dies with it (it is pid 1 of its namespace). */
 pid_t sandbox_spawn(const struct sandbox_spawn *spec, struct ld_err *err);
+
+/* Gives a blank environment (spawned with task_dir NULL, so nothing of any
+ * function is in it yet) its code: m's dirs are mounted read-only into the
+ * mount namespace of the process `pidfd` refers to (its pid 1), and /tmp is
+ * resized to m->tmp_mb. Runs on a short-lived thread of its own, since
+ * entering another mount namespace is per thread and must not touch the
+ * caller's root or working directory. About 0.1 ms. */
+int sandbox_mount_code(int pidfd, const struct sandbox_mounts *m, struct ld_err *err);
 
 /* The empty directory every environment mounts its root on, inside its own
  * mount namespace (so one directory serves them all). Created if missing. */

@@ -31,6 +31,8 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/spawn.h"
 #include "service/envctl.h"
+#include "service/environment.h"
+#include "service/envpool.h"
 
 #define MAX_REQUEST_BYTES 6291456u /* Invoke's synchronous payload limit */
 #define MAX_EVENT_BYTES 1048576u   /* an asynchronous one's (1 MB since Oct 2025) */
@@ -90,17 +92,17 @@ struct emu {
     char task_root[PATH_MAX];
     char bootstrap[PATH_MAX];
     char log_stream[160];
+    char log_group[300];
     char arn[512];
     bool sandboxed;
     struct view view;
     struct sandbox_seccomp seccomp; /* built once, for every environment */
     bool have_seccomp;
     struct cgroup_system *cgsys; /* sandboxed: our groups, one per environment */
-    struct cgroup_env *cg;       /* the current environment's */
     struct event *freeze_ev;     /* freezes the environment once it has been idle */
-    bool frozen;
     struct http_server *http;
-    struct envctl *env;
+    struct environment *env;
+    struct envpool *pool; /* a spare environment, ready for the next start */
     struct pending *queue, *queue_tail; /* waiting to be sent to init */
     /* Sent, INVOKE_DONE not yet received, oldest first. At most two: the next
      * invoke goes to init as soon as the current one is answered, so that the
@@ -210,18 +212,15 @@ static void answer(struct pending *p)
 static void thaw(struct emu *m)
 {
     event_del(m->freeze_ev);
-    if (m->frozen && m->cg) {
-        if (cgroup_env_thaw(m->cg) < 0)
-            fprintf(stderr, "lambdad emulate: could not thaw the environment\n");
-        m->frozen = false;
-    }
+    if (m->env && environment_thaw(m->env) < 0)
+        fprintf(stderr, "lambdad emulate: could not thaw the environment\n");
 }
 
 static void freeze_when_idle(struct emu *m)
 {
     struct timeval tv = {.tv_sec = 0, .tv_usec = FREEZE_AFTER_IDLE_US};
 
-    if (m->cg && !m->frozen && m->nsent == 0 && !m->queue && !m->stopping)
+    if (m->env && environment_sandboxed(m->env) && !environment_frozen(m->env) && m->nsent == 0 && !m->queue && !m->stopping)
         event_add(m->freeze_ev, &tv);
 }
 
@@ -231,11 +230,12 @@ static void on_freeze_ev(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    if (!m->cg || m->frozen || m->nsent || m->queue || m->stopping)
+    if (!m->env || m->nsent || m->queue || m->stopping)
         return;
     /* Everything in there waits in `next`: freezing loses nothing. */
-    if (cgroup_env_freeze(m->cg) == 0)
-        m->frozen = true;
+    (void) environment_freeze(m->env);
+    /* Idle: a good time to make the spare. */
+    envpool_fill(m->pool);
 }
 
 static void send_next(struct emu *m)
@@ -278,7 +278,7 @@ static void send_next(struct emu *m)
         trace[t.len] = '\0';
         p->trace_id = strdup(trace);
     }
-    ctl_begin(&b, envctl_frame(m->env), CTL_INVOKE);
+    ctl_begin(&b, envctl_frame(environment_ctl(m->env)), CTL_INVOKE);
     ctl_put_str(&b, CTL_T_REQUEST_ID, p->request_id);
     ctl_put_u64(&b, CTL_T_DEADLINE_MS, ld_wall_ms() + m->opt.timeout_ms);
     ctl_put_str(&b, CTL_T_INVOKED_ARN, m->arn);
@@ -287,7 +287,7 @@ static void send_next(struct emu *m)
     ctl_put_str(&b, CTL_T_CONTENT_TYPE, "application/json");
     ctl_put(&b, CTL_T_PAYLOAD, p->payload.data, p->payload.len);
     if (ctl_end(&b) == 0)
-        envctl_send(m->env);
+        envctl_send(environment_ctl(m->env));
 }
 
 static struct pending *sent_by_id(struct emu *m, const struct ctl_frame *f)
@@ -485,7 +485,7 @@ static void on_env_exit(void *arg, int status)
     size_t i;
 
     flush_logs(m);
-    envctl_free(m->env);
+    environment_free(m->env);
     m->env = NULL;
     if (m->stopping) {
         event_base_loopexit(m->base, NULL);
@@ -511,33 +511,6 @@ static const struct envctl_ops env_ops = {
     .on_exit = on_env_exit,
 };
 
-/* A fresh cgroup for the next environment: MemorySize as a hard limit, CPU in
- * proportion, 1024 tasks. The old one goes first, with whatever it held. */
-static int environment_cgroup(struct emu *m, struct cgroup_join *join, int stats[2])
-{
-    struct cgroup_limits lim = {.memory_mb = (uint32_t) m->opt.memory_mb, .pids_max = 1024};
-    struct ld_err err;
-    char id[32];
-
-    if (!m->cgsys)
-        return 0;
-    if (m->cg) {
-        cgroup_env_destroy(m->cg, &err);
-        m->cg = NULL;
-    }
-    m->frozen = false;
-    event_del(m->freeze_ev);
-    snprintf(id, sizeof id, "env%d", m->restarts);
-    if (cgroup_env_create(m->cgsys, id, &lim, &m->cg, &err) < 0 ||
-        cgroup_env_join_open(m->cg, join, &err) < 0) {
-        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
-        return -1;
-    }
-    if (cgroup_env_open_memory_stats(m->cg, &stats[0], &stats[1]) < 0)
-        stats[0] = stats[1] = -1; /* REPORT falls back to the processes' own peak */
-    return 0;
-}
-
 /* The cpulist for the environment, or -1 to leave it unconfined. */
 static int environment_cpus(const struct emu *m, char *buf, size_t cap)
 {
@@ -555,75 +528,69 @@ static int environment_cpus(const struct emu *m, char *buf, size_t cap)
 
 static int start_env(struct emu *m)
 {
+    const struct environment_host host = {
+        .base = m->base,
+        .exe = m->exe,
+        .cgsys = m->sandboxed ? m->cgsys : NULL,
+        .seccomp = m->have_seccomp ? &m->seccomp : NULL,
+    };
+    struct environment_config c = {
+        .function_name = m->opt.function_name,
+        .function_version = "$LATEST",
+        .handler = m->opt.handler,
+        .runtime_id = m->opt.runtime_id,
+        .region = m->opt.region,
+        .account_id = "000000000000",
+        .log_group = m->log_group,
+        .log_stream = m->log_stream,
+        .init_type = "on-demand",
+        .memory_mb = (uint32_t) m->opt.memory_mb,
+        .timeout_ms = m->opt.timeout_ms,
+        .init_timeout_ms = m->opt.init_timeout_ms,
+        .env = m->opt.env,
+        .envc = m->opt.envc,
+        .task_root = m->view.task_root,
+        .extensions_dir = m->view.extensions_dir,
+        .rapi_addr = m->view.rapi_addr,
+        .mounts = {.task_dir = m->task_root, .extensions_dir = m->opt.extensions_dir, .tmp_mb = 512},
+        .hostname = "localhost",
+    };
+    char *argv[66];
+    char cpus[256];
+    struct environment *e;
     struct ld_err err;
-    struct ctl_builder b;
-    char log_group[300], cpus[256];
     size_t i;
-    int rc;
 
-    struct envctl_sandbox sb;
-    struct cgroup_join join = {.clone_fd = -1};
-    int stats[2] = {-1, -1};
-
-    memset(&sb, 0, sizeof sb);
-    if (m->sandboxed && environment_cgroup(m, &join, stats) < 0)
+    if ((size_t) m->opt.argc > 64) {
+        fprintf(stderr, "lambdad emulate: too many bootstrap arguments\n");
         return -1;
-    sb.cgroup_procs_fds = join.procs_fds;
-    sb.ncgroup_procs = join.nfds;
-    sb.extra_fds = stats;
-    sb.nextra = stats[0] >= 0 ? 2 : 0;
-    sb.mounts.task_dir = m->task_root;
-    sb.mounts.extensions_dir = m->opt.extensions_dir;
-    sb.mounts.tmp_mb = 512;
-    sb.hostname = "localhost";
-    sb.seccomp = m->have_seccomp ? &m->seccomp : NULL;
-    rc = envctl_spawn(m->base, m->exe, m->sandboxed ? &sb : NULL, &env_ops, m, &m->env, &err);
-    cgroup_join_close(&join); /* init has joined, or is gone */
-    if (stats[0] >= 0) {
-        close(stats[0]);
-        close(stats[1]);
     }
-    if (rc < 0) {
-        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
-        return rc;
-    }
-    snprintf(log_group, sizeof log_group, "/aws/lambda/%s", m->opt.function_name);
-    ctl_begin(&b, envctl_frame(m->env), CTL_START);
-    ctl_put_str(&b, CTL_T_FUNCTION_NAME, m->opt.function_name);
-    ctl_put_str(&b, CTL_T_FUNCTION_VERSION, "$LATEST");
-    ctl_put_str(&b, CTL_T_HANDLER, m->opt.handler);
-    ctl_put_u64(&b, CTL_T_MEMORY_MB, m->opt.memory_mb);
-    ctl_put_u64(&b, CTL_T_TIMEOUT_MS, m->opt.timeout_ms);
-    ctl_put_u64(&b, CTL_T_INIT_TIMEOUT_MS, m->opt.init_timeout_ms);
-    ctl_put_str(&b, CTL_T_ARG, m->view.bootstrap);
+    argv[0] = m->view.bootstrap;
     for (i = 1; i < (size_t) m->opt.argc; i++)
-        ctl_put_str(&b, CTL_T_ARG, m->opt.argv[i]);
-    for (i = 0; i < m->opt.envc; i++)
-        ctl_put_str(&b, CTL_T_ENV, m->opt.env[i]);
-    ctl_put_str(&b, CTL_T_EXTENSIONS_DIR, m->view.extensions_dir);
-    ctl_put_str(&b, CTL_T_TASK_ROOT, m->view.task_root);
-    ctl_put_str(&b, CTL_T_REGION, m->opt.region);
-    ctl_put_str(&b, CTL_T_ACCOUNT_ID, "000000000000");
-    ctl_put_str(&b, CTL_T_LOG_GROUP, log_group);
-    ctl_put_str(&b, CTL_T_LOG_STREAM, m->log_stream);
-    ctl_put_str(&b, CTL_T_INIT_TYPE, "on-demand");
-    ctl_put_str(&b, CTL_T_RUNTIME_ID, m->opt.runtime_id);
+        argv[i] = m->opt.argv[i];
+    c.argv = argv;
+    c.argc = m->opt.argc > 0 ? (size_t) m->opt.argc : 1;
     if (environment_cpus(m, cpus, sizeof cpus) == 0)
-        ctl_put_str(&b, CTL_T_CPUS, cpus);
-    ctl_put_str(&b, CTL_T_RAPI_ADDR, m->view.rapi_addr);
-    if (m->sandboxed) {
-        ctl_put_u64(&b, CTL_T_RUN_AS_UID, SANDBOX_UID);
-        ctl_put_u64(&b, CTL_T_RUN_AS_GID, SANDBOX_GID);
+        c.cpus = cpus;
+    event_del(m->freeze_ev);
+    /* A blank environment from the pool when one is ready (after a crash,
+     * say), else one made now; then it gets the function. The pool makes the
+     * next spare once this one is idle (freeze_when_idle). */
+    if (!m->pool && !(m->pool = envpool_new(&host, "env", 1))) {
+        fprintf(stderr, "lambdad emulate: out of memory\n");
+        return -1;
     }
-    if (sb.nextra == 2) { /* inside: 3 is the channel, then these */
-        ctl_put_u64(&b, CTL_T_PEAK_FD, 4);
-        ctl_put_u64(&b, CTL_T_OOM_FD, 5);
+    e = envpool_take(m->pool);
+    if (!e && envpool_prepare_now(m->pool, &e, &err) < 0) {
+        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
+        return -1;
     }
-    if ((rc = ctl_end(&b)) < 0) {
-        fprintf(stderr, "lambdad emulate: configuration too large\n");
-        return rc;
+    if (environment_assign(e, &c, &env_ops, m, &err) < 0) {
+        fprintf(stderr, "lambdad emulate: %s\n", err.msg);
+        environment_free(e);
+        return -1;
     }
-    envctl_send(m->env);
+    m->env = e;
     return 0;
 }
 
@@ -950,6 +917,9 @@ static int open_cgroups(struct emu *m)
     char name[64];
 
     snprintf(name, sizeof name, "lambdad-emulate-%d", http_server_port(m->http));
+    if (cgroup_favor_dynmods(CGROUP_FAVOR_MOUNT, &err) < 0)
+        fprintf(stderr, "lambdad emulate: warning: %s: starting an environment may take 10 ms "
+                        "longer\n", err.msg);
     if (cgroup_system_open(&m->cgsys, name, &err) < 0) {
         fprintf(stderr, "lambdad emulate: %s\n", err.msg);
         return -1;
@@ -965,16 +935,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void) what;
     if (m->stopping || !m->env) {
         if (m->env)
-            envctl_kill(m->env, SIGKILL);
+            envctl_kill(environment_ctl(m->env), SIGKILL);
         event_base_loopexit(m->base, NULL);
         return;
     }
     (void) sig;
     thaw(m); /* SHUTDOWN must reach a running environment */
     m->stopping = true;
-    ctl_begin(&b, envctl_frame(m->env), CTL_SHUTDOWN);
+    ctl_begin(&b, envctl_frame(environment_ctl(m->env)), CTL_SHUTDOWN);
     if (ctl_end(&b) == 0)
-        envctl_send(m->env);
+        envctl_send(environment_ctl(m->env));
 }
 
 int emulate_main(int argc, char **argv)
@@ -1039,6 +1009,7 @@ int emulate_main(int argc, char **argv)
     }
     gmtime_r(&now, &tm);
     ld_random_hex(hex, 32);
+    snprintf(m.log_group, sizeof m.log_group, "/aws/lambda/%s", m.opt.function_name);
     snprintf(m.log_stream, sizeof m.log_stream, "%04u/%02u/%02u/[$LATEST]%s",
              (unsigned) (tm.tm_year + 1900) % 10000u, (unsigned) (tm.tm_mon + 1) % 100u,
              (unsigned) tm.tm_mday % 100u, hex);
@@ -1072,10 +1043,8 @@ int emulate_main(int argc, char **argv)
     flush_logs(&m);
     rc = 0;
 out:
-    if (m.env)
-        envctl_free(m.env);
-    if (m.cg)
-        cgroup_env_destroy(m.cg, &err);
+    environment_free(m.env);
+    envpool_free(m.pool);
     if (m.cgsys)
         cgroup_system_close(m.cgsys);
     http_server_free(m.http);

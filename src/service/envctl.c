@@ -263,6 +263,17 @@ void envctl_send(struct envctl *c)
     ld_buf_reset(&c->frame);
 }
 
+int envctl_pidfd(const struct envctl *c)
+{
+    return c->pidfd;
+}
+
+void envctl_set_ops(struct envctl *c, const struct envctl_ops *ops, void *arg)
+{
+    c->ops = ops;
+    c->arg = arg;
+}
+
 pid_t envctl_pid(const struct envctl *c)
 {
     return c->pid;

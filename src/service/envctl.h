@@ -44,6 +44,11 @@ struct ld_buf *envctl_frame(struct envctl *c);
 /* Queues what was built in envctl_frame() for sending. */
 void envctl_send(struct envctl *c);
 pid_t envctl_pid(const struct envctl *c);
+/* A pidfd on init (owned by the envctl). */
+int envctl_pidfd(const struct envctl *c);
+/* Hands init's frames and exit to a new owner (an environment prepared
+ * ahead changes hands when a function takes it). */
+void envctl_set_ops(struct envctl *c, const struct envctl_ops *ops, void *arg);
 void envctl_kill(struct envctl *c, int sig);
 /* Kills init if still running, reaps it and frees everything. */
 void envctl_free(struct envctl *c);
