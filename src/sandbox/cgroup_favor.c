@@ -21,6 +21,7 @@
 #include "sandbox/cgroup.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>

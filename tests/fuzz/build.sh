@@ -2,11 +2,11 @@
 # tests/fuzz/build.sh: builds every tests/fuzz/fuzz_*.c into a libFuzzer
 # binary under build/fuzz/, and with `--run SECONDS` runs each for that long.
 #
-# The drivers link against all of src/common (compiled once, with coverage
-# and ASan+UBSan, into an archive): the archive lets a driver pull in only the
-# objects it uses, so a parser's fuzzer never drags in libevent code, and the
-# pkg-config libraries are there for drivers that do. Needs clang and
-# libclang-rt-14-dev (libFuzzer's runtime).
+# The drivers link against all of src/common and src/service (each compiled
+# once, with coverage and ASan+UBSan, into an archive): an archive lets a
+# driver pull in only the objects it uses, so a parser's fuzzer never drags in
+# libevent code, and the pkg-config libraries are there for drivers that do.
+# Needs clang and libclang-rt-14-dev (libFuzzer's runtime).
 #
 # A run keeps its corpus in build/fuzz/corpus/<driver>/ and starts from
 # tests/fuzz/corpus/<driver>/ and tests/fuzz/<driver>.dict when they exist;
@@ -51,19 +51,27 @@ common=(-g -O1 -Isrc -D_GNU_SOURCE -std=c17 -fno-sanitize-recover=all "${pkg_cfl
 # A source that does not compile is reported and left out, so drivers that do
 # not need it still build and run; the exit status still says it failed.
 failed=()
-mkdir -p "$out/obj"
-rm -f "$out"/obj/*.o "$out/libcommon.a"
-objs=()
-for src in src/common/*.c; do
-    obj="$out/obj/$(basename "${src%.c}").o"
-    # fuzzer-no-link: coverage instrumentation without libFuzzer's main()
-    if "$CC" "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -c "$src" -o "$obj"; then
-        objs+=("$obj")
-    else
-        failed+=("$src")
+# Link order is the dependency order, as in the Makefile: service uses common.
+libdirs=(service common)
+libs=()
+for dir in "${libdirs[@]}"; do
+    mkdir -p "$out/obj/$dir"
+    rm -f "$out/obj/$dir"/*.o "$out/lib$dir.a"
+    objs=()
+    for src in "src/$dir"/*.c; do
+        obj="$out/obj/$dir/$(basename "${src%.c}").o"
+        # fuzzer-no-link: coverage instrumentation without libFuzzer's main()
+        if "$CC" "${common[@]}" -fsanitize=fuzzer-no-link,address,undefined -c "$src" -o "$obj"; then
+            objs+=("$obj")
+        else
+            failed+=("$src")
+        fi
+    done
+    if [ ${#objs[@]} -gt 0 ]; then
+        ar rcs "$out/lib$dir.a" "${objs[@]}"
+        libs+=("$out/lib$dir.a")
     fi
 done
-[ ${#objs[@]} -eq 0 ] || ar rcs "$out/libcommon.a" "${objs[@]}"
 
 drivers=()
 for drv in tests/fuzz/fuzz_*.c; do
@@ -71,7 +79,7 @@ for drv in tests/fuzz/fuzz_*.c; do
     name=$(basename "${drv%.c}")
     rm -f "$out/$name"
     if "$CC" "${common[@]}" -fsanitize=fuzzer,address,undefined "$drv" \
-        ${objs[@]:+"$out/libcommon.a"} "${pkg_libs[@]}" -o "$out/$name"; then
+        ${libs[@]:+"${libs[@]}"} "${pkg_libs[@]}" -o "$out/$name"; then
         echo "built $out/$name"
         drivers+=("$name")
     else
