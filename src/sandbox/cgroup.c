@@ -105,6 +105,17 @@ static int env_remove_dirs(struct cgroup_env *env, unsigned mask, struct ld_err 
     return first;
 }
 
+/* The limits need their controllers in the hierarchies we found. */
+static int limits_supported(const struct cgroup_system *sys, const char *env_id,
+                            const struct cgroup_limits *lim, struct ld_err *err)
+{
+    if (lim->memory_mb && (sys->ctls & (CG_MEMORY | CG_CPU)) != (CG_MEMORY | CG_CPU))
+        return ld_err_set(err, ENOTSUP, "cgroup env %s: memory and cpu controllers", env_id);
+    if (lim->pids_max && !(sys->ctls & CG_PIDS))
+        return ld_err_set(err, ENOTSUP, "cgroup env %s: pids controller", env_id);
+    return 0;
+}
+
 int cgroup_env_create(struct cgroup_system *sys, const char *env_id,
                       const struct cgroup_limits *lim, struct cgroup_env **out,
                       struct ld_err *err)
@@ -115,10 +126,8 @@ int cgroup_env_create(struct cgroup_system *sys, const char *env_id,
 
     if (!valid_name(env_id))
         return ld_err_set(err, EINVAL, "cgroup env id \"%.64s\"", env_id);
-    if (lim->memory_mb && (sys->ctls & (CG_MEMORY | CG_CPU)) != (CG_MEMORY | CG_CPU))
-        return ld_err_set(err, ENOTSUP, "cgroup env %s: memory and cpu controllers", env_id);
-    if (lim->pids_max && !(sys->ctls & CG_PIDS))
-        return ld_err_set(err, ENOTSUP, "cgroup env %s: pids controller", env_id);
+    if ((rc = limits_supported(sys, env_id, lim, err)) < 0)
+        return rc;
     env = env_new(sys, env_id);
     if (!env)
         return ld_err_set(err, ENOMEM, "cgroup env %s", env_id);
@@ -154,13 +163,9 @@ undo:
 int cgroup_env_set_limits(struct cgroup_env *env, const struct cgroup_limits *lim,
                           struct ld_err *err)
 {
-    const struct cgroup_system *sys = env->sys;
+    int rc = limits_supported(env->sys, env->id, lim, err);
 
-    if (lim->memory_mb && (sys->ctls & (CG_MEMORY | CG_CPU)) != (CG_MEMORY | CG_CPU))
-        return ld_err_set(err, ENOTSUP, "cgroup env %s: memory and cpu controllers", env->id);
-    if (lim->pids_max && !(sys->ctls & CG_PIDS))
-        return ld_err_set(err, ENOTSUP, "cgroup env %s: pids controller", env->id);
-    return sys->ops->env_limit(env, lim, err);
+    return rc < 0 ? rc : env->sys->ops->env_limit(env, lim, err);
 }
 
 const char *cgroup_env_id(const struct cgroup_env *env)

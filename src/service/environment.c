@@ -18,7 +18,7 @@ struct environment {
     struct environment_times times;
 };
 
-static int send_start(struct environment *e, const struct environment_config *c, bool stats,
+static int send_start(struct environment *e, const struct environment_config *c,
                       struct ld_err *err)
 {
     struct ctl_builder b;
@@ -51,7 +51,7 @@ static int send_start(struct environment *e, const struct environment_config *c,
         ctl_put_u64(&b, CTL_T_RUN_AS_UID, SANDBOX_UID);
         ctl_put_u64(&b, CTL_T_RUN_AS_GID, SANDBOX_GID);
     }
-    if (stats) { /* inside: 3 is the channel, then these */
+    if (e->stats) { /* inside: 3 is the channel, then these */
         ctl_put_u64(&b, CTL_T_PEAK_FD, 4);
         ctl_put_u64(&b, CTL_T_OOM_FD, 5);
     }
@@ -78,7 +78,6 @@ static struct environment *spawn_env(const struct environment_host *h, const cha
         ld_err_set(err, ENOMEM, "environment %s", id);
         return NULL;
     }
-    e->stats = lim->memory_mb != 0;
     e->times.begin_us = ld_mono_us();
     if (h->cgsys) {
         int stats[2] = {-1, -1};
@@ -104,7 +103,6 @@ static struct environment *spawn_env(const struct environment_host *h, const cha
             close(stats[1]);
         }
     } else {
-        e->stats = false;
         e->times.cgroup_us = ld_mono_us();
         rc = envctl_spawn(h->base, h->exe, NULL, ops, arg, &e->ctl, err);
     }
@@ -128,7 +126,7 @@ int environment_start(const struct environment_host *h, const struct environment
 
     if (!e)
         return -err->code;
-    if ((rc = send_start(e, c, e->stats, err)) < 0) {
+    if ((rc = send_start(e, c, err)) < 0) {
         environment_free(e);
         return rc;
     }
@@ -166,7 +164,7 @@ int environment_assign(struct environment *e, const struct environment_config *c
         e->times.cgroup_us = ld_mono_us();
     }
     e->times.spawned_us = e->times.assigned_us = ld_mono_us();
-    return send_start(e, c, e->stats, err);
+    return send_start(e, c, err);
 }
 
 struct envctl *environment_ctl(struct environment *e)

@@ -23,7 +23,8 @@ struct envpool *envpool_new(const struct environment_host *h, const char *id_pre
 /* A prepared environment, now the caller's, or NULL when none is ready. */
 struct environment *envpool_take(struct envpool *p);
 /* Prepares one now, for a caller that found the pool empty; the id comes
- * from the pool's counter. */
+ * from the pool's counter. Assign it before returning to the loop: until
+ * then nobody owns its exit. */
 int envpool_prepare_now(struct envpool *p, struct environment **out, struct ld_err *err);
 /* Starts refilling up to target in the background of the loop. */
 void envpool_fill(struct envpool *p);

@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdio.h>
+#include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_LSAN 1
@@ -39,6 +41,21 @@ static inline int count_fds(void)
             n++;
     closedir(d);
     return n - 1; /* the directory's own fd */
+}
+
+/* Lines of our mount table that mention `needle`: what a test left mounted. */
+static inline int count_mounts_of(const char *needle)
+{
+    char line[1024];
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    int n = 0;
+
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, needle))
+            n++;
+    fclose(f);
+    return n;
 }
 
 #endif

@@ -17,20 +17,6 @@
 
 #define CYCLES 200
 
-static int count_mounts_of(const char *needle)
-{
-    char line[1024];
-    FILE *f = fopen("/proc/self/mountinfo", "r");
-    int n = 0;
-
-    cr_assert_not_null(f);
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, needle))
-            n++;
-    fclose(f);
-    return n;
-}
-
 Test(lifecycle, create_invoke_destroy_leaves_nothing)
 {
     char *argv[] = {(char *) "true", NULL};

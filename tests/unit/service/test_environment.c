@@ -173,20 +173,6 @@ Test(environment, prepared_sandbox_takes_on_the_function)
     teardown(&fx);
 }
 
-static int count_mounts_of(const char *needle)
-{
-    char line[1024];
-    FILE *f = fopen("/proc/self/mountinfo", "r");
-    int n = 0;
-
-    cr_assert_not_null(f);
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, needle))
-            n++;
-    fclose(f);
-    return n;
-}
-
 Test(environment, prepared_cycles_leave_nothing_behind)
 {
     struct fixture fx;
